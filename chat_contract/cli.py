@@ -1,0 +1,39 @@
+"""`chat-contract`: one command with a subcommand per part of the kit."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+__all__ = ["main"]
+
+# Each subcommand lives with the part it drives and is imported only when used, so that
+# `chat-contract check` never loads the reference server and the other way round.
+SUBCOMMANDS = {
+    "serve": ("reference_impl.cli", "Start the reference server."),
+    "check": ("conformance.cli", "Check a deployment against the contract."),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: chat-contract <command> [options]", "", "commands:"]
+    lines += [f"  {name:<8} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
+    lines += ["", "Run `chat-contract <command> --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in SUBCOMMANDS:
+        print(f"chat-contract: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
