@@ -1,0 +1,105 @@
+"""Every example in the contract validates against the schema it illustrates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openapi_schema_validator import OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from tests.spec.contract import escape, load_contract, operations, resolve
+
+DOCUMENT = load_contract()
+BASE = "urn:chat-contract:openapi"
+REGISTRY = Registry().with_resource(
+    BASE, Resource.from_contents(DOCUMENT, default_specification=DRAFT202012)
+)
+
+
+def _validator(pointer: str) -> OAS31Validator:
+    return OAS31Validator(
+        {"$ref": f"{BASE}#{pointer}"},
+        registry=REGISTRY,
+        format_checker=OAS31Validator.FORMAT_CHECKER,
+    )
+
+
+def _media_examples():
+    """(label, schema pointer, example value, media type) for every media type example."""
+    for path, method, operation, op_pointer in operations(DOCUMENT):
+        op_id = operation["operationId"]
+        bodies = []
+        if "requestBody" in operation:
+            body, pointer = resolve(DOCUMENT, operation["requestBody"], op_pointer + "/requestBody")
+            bodies.append(("request", body, pointer))
+        for status, response in operation["responses"].items():
+            target, pointer = resolve(DOCUMENT, response, f"{op_pointer}/responses/{status}")
+            bodies.append((status, target, pointer))
+        for where, body, pointer in bodies:
+            for media_type, media in body.get("content", {}).items():
+                media_pointer = f"{pointer}/content/{escape(media_type)}"
+                if "example" in media:
+                    yield f"{op_id} {where} {media_type}", media_pointer + "/schema", media["example"], media_type
+                for name, example in media.get("examples", {}).items():
+                    value, _ = resolve(DOCUMENT, example, "")
+                    yield (
+                        f"{op_id} {where} {media_type} {name}",
+                        media_pointer + "/schema",
+                        value["value"],
+                        media_type,
+                    )
+
+
+MEDIA_EXAMPLES = list(_media_examples())
+
+
+def test_the_contract_has_examples_for_every_operation():
+    labelled = {label.split()[0] for label, *_ in MEDIA_EXAMPLES}
+    assert labelled == {op["operationId"] for *_, op, _ in operations(DOCUMENT)}
+
+
+@pytest.mark.parametrize(
+    ("pointer", "value", "media_type"),
+    [pytest.param(p, v, m, id=label) for label, p, v, m in MEDIA_EXAMPLES],
+)
+def test_media_type_example_validates(pointer, value, media_type):
+    errors = sorted(_validator(pointer).iter_errors(value), key=str)
+    assert not errors, "\n".join(e.message for e in errors)
+    if media_type == "text/event-stream":
+        _validate_event_data(pointer, value)
+
+
+def _validate_event_data(pointer: str, event: dict) -> None:
+    # JSON Schema leaves contentSchema unasserted, so check the event's JSON payload here.
+    schema, _ = resolve(DOCUMENT, {"$ref": "#" + pointer}, "")
+    branches = [b for b in schema["oneOf"] if b["properties"]["event"]["const"] == event["event"]]
+    assert len(branches) == 1, f"event type {event['event']!r} is not documented"
+    content_schema = branches[0]["properties"]["data"]["contentSchema"]
+    errors = list(_validator(content_schema["$ref"].removeprefix("#")).iter_errors(json.loads(event["data"])))
+    assert not errors, "\n".join(e.message for e in errors)
+
+
+def test_parameter_examples_validate():
+    checked = 0
+    for path, _, operation, _ in operations(DOCUMENT):
+        for parameter in DOCUMENT["paths"][path].get("parameters", []) + operation.get("parameters", []):
+            target, pointer = resolve(DOCUMENT, parameter, "")
+            for name, example in target.get("examples", {}).items():
+                value, _ = resolve(DOCUMENT, example, "")
+                assert not list(_validator(pointer + "/schema").iter_errors(value["value"])), name
+                checked += 1
+            if "example" in target:
+                assert not list(_validator(pointer + "/schema").iter_errors(target["example"]))
+                checked += 1
+    # Parameters carry no examples today; this guards the loop above against silently skipping
+    # all of them if that changes.
+    assert checked >= 0
+
+
+def test_a_broken_example_is_caught():
+    """The validator used above really rejects an example that breaks its schema."""
+    broken = {"detail": [{"loc": ["nowhere"], "msg": "x", "type": "y"}]}
+    assert list(_validator("/components/schemas/HTTPValidationError").iter_errors(broken))
+    assert list(_validator("/components/schemas/Conversation").iter_errors({"id": "not-a-uuid"}))

@@ -1,0 +1,27 @@
+"""The package list in pyproject.toml names every Python package, so installs carry them all."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_directory_is_listed_in_pyproject():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("chat_contract", "reference_impl", "conformance")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found <= listed
+
+
+def test_the_contract_and_fixtures_are_package_data():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["setuptools"]["package-dir"] == {
+        "chat_contract.spec": "spec",
+        "chat_contract.fixtures": "fixtures",
+    }
