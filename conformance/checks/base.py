@@ -1,0 +1,95 @@
+"""The registry of hand-written checks and the context they share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..client import Client, Response
+from ..errors import RequirementFailure, Unsupported
+from ..profiles import Profile
+
+__all__ = ["Context", "REGISTRY", "SUPPORT_PROBES", "requirement", "support_probe", "expect_status",
+           "UNSUPPORTED_STATUSES"]
+
+CheckFunction = Callable[["Context"], None]
+REGISTRY: dict[str, CheckFunction] = {}
+SUPPORT_PROBES: dict[str, Callable[["Context"], Response]] = {}
+# What a deployment that does not implement an optional operation answers.
+UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
+
+
+def requirement(requirement_id: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check as the judge of one requirement."""
+
+    def decorate(func: CheckFunction) -> CheckFunction:
+        if requirement_id in REGISTRY:
+            raise RuntimeError(f"two checks claim {requirement_id}")
+        REGISTRY[requirement_id] = func
+        return func
+
+    return decorate
+
+
+def support_probe(area: str) -> Callable[[Callable[["Context"], Response]], Callable[["Context"], Response]]:
+    """Register the call whose 404/405/501 marks an optional area unsupported."""
+
+    def decorate(func: Callable[["Context"], Response]) -> Callable[["Context"], Response]:
+        SUPPORT_PROBES[area] = func
+        return func
+
+    return decorate
+
+
+@dataclass(kw_only=True)
+class Context:
+    """What every check needs: two signed-in users and the run's profile."""
+
+    user1: Client
+    user2: Client
+    anonymous: Client
+    username: str | None
+    password: str | None
+    profile: Profile
+    spec: dict[str, Any]
+    # Operations of optional areas that are unsupported or not selected.
+    excluded_operations: frozenset[str] = frozenset()
+    unique: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def new_conversation(self, title: str | None = None, client: Client | None = None, **extra: Any) -> dict:
+        client = client or self.user1
+        body = {"title": title if title is not None else f"conformance {self.unique}", **extra}
+        response = client.post("/api/v1/conversations", json=body)
+        expect_status(response, 201, "Creating a conversation")
+        return response.json()
+
+    def new_message(self, conversation_id: str, content: str, client: Client | None = None) -> dict:
+        client = client or self.user1
+        response = client.post(f"/api/v1/conversations/{conversation_id}/messages",
+                               json={"role": "user", "content": content})
+        expect_status(response, 201, "Creating a message")
+        return response.json()
+
+
+def expect_status(response: Response, expected: int | Iterable[int], summary: str) -> None:
+    allowed = {expected} if isinstance(expected, int) else set(expected)
+    if response.status not in allowed:
+        raise RequirementFailure(
+            summary=f"{summary}: unexpected status",
+            received=f"{response.status} {response.raw.text[:300]}",
+            documented=" or ".join(map(str, sorted(allowed))),
+            exchange=response.exchange,
+        )
+
+
+def expect(condition: bool, *, summary: str, received: Any, documented: Any, response: Response | None = None) -> None:
+    if not condition:
+        raise RequirementFailure(summary=summary, received=received, documented=documented,
+                                 exchange=response.exchange if response is not None else None)
+
+
+def unsupported_if(response: Response, what: str) -> None:
+    if response.status in UNSUPPORTED_STATUSES:
+        raise Unsupported(f"{what} answered {response.status}")

@@ -1,0 +1,133 @@
+"""Replies: the JSON reply and the Server-Sent Events stream."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import PrerequisiteFailed, RequirementFailure
+from ..sse import FINAL_EVENTS, Stream, read_stream
+from .base import Context, expect, expect_status, requirement
+
+
+@requirement("REPLY-001")
+def json_reply_stores_both_messages(ctx: Context) -> None:
+    cid = ctx.new_conversation()["id"]
+    response = ctx.user1.post(f"/api/v1/conversations/{cid}/replies", json={"content": "What is in Lisbon?"})
+    expect_status(response, 201, "Asking for a JSON reply")
+    body = response.json()
+    user, assistant, usage = body.get("user_message", {}), body.get("assistant_message", {}), body.get("usage", {})
+    expect(assistant.get("parent_id") == user.get("id") and assistant.get("role") == "assistant"
+           and user.get("role") == "user",
+           summary="The assistant's message is not a reply to the user's", received=body,
+           documented="assistant_message.parent_id == user_message.id", response=response)
+    expect(usage.get("total_tokens") == usage.get("input_tokens", 0) + usage.get("output_tokens", 0),
+           summary="Token usage does not add up", received=usage,
+           documented="total_tokens = input_tokens + output_tokens", response=response)
+    for message in (user, assistant):
+        stored = ctx.user1.get(f"/api/v1/messages/{message.get('id')}")
+        expect_status(stored, 200, "Reading a message the reply stored")
+
+
+def _stream_reply(ctx: Context) -> Stream:
+    cid = ctx.new_conversation()["id"]
+    return read_stream(ctx.user1, "POST", f"/api/v1/conversations/{cid}/replies",
+                       json={"content": "Tell me about Lisbon", "stream": True}, deadline=30.0)
+
+
+def _cached_stream(ctx: Context) -> Stream:
+    # Four requirements judge one stream; it is read once per run.
+    if not hasattr(ctx, "_stream"):
+        ctx._stream = _stream_reply(ctx)  # type: ignore[attr-defined]
+    return ctx._stream  # type: ignore[attr-defined]
+
+
+def order_problems(stream: Stream, first_id: int = 0) -> list[str]:
+    names = stream.names
+    problems = []
+    if first_id == 0 and (not names or names[0] != "reply.started"):
+        problems.append(f"first event is {names[0] if names else 'missing'}, not reply.started")
+    finals = [n for n in names if n in FINAL_EVENTS]
+    if len(finals) != 1 or not names or names[-1] not in FINAL_EVENTS:
+        problems.append(f"{len(finals)} final events, last event {names[-1] if names else 'none'}")
+    body = [n for n in names[1 if first_id == 0 else 0:-1]]
+    allowed = {"reply.sources", "reply.delta"} if first_id == 0 else {"reply.sources", "reply.delta", "reply.started"}
+    if any(n not in allowed for n in body):
+        problems.append(f"unexpected events in the middle: {body}")
+    ids = [e.id for e in stream.events]
+    if ids != [str(n) for n in range(first_id, first_id + len(ids))]:
+        problems.append(f"ids {ids[:12]} are not consecutive from {first_id}")
+    if stream.timed_out:
+        problems.append("the stream did not close")
+    return problems
+
+
+@requirement("SSE-001")
+def stream_is_event_stream(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    if stream.status != 201 or stream.content_type != "text/event-stream":
+        raise RequirementFailure(summary="A streamed reply is not an event stream",
+                                 received=f"{stream.status} {stream.content_type or '(no content type)'}",
+                                 documented="201 text/event-stream", exchange=stream.exchange)
+
+
+def _require_stream(stream: Stream) -> None:
+    if stream.content_type != "text/event-stream":
+        # Judged by SSE-001; the other stream requirements cannot be observed without a stream.
+        raise PrerequisiteFailed("no event stream to judge (see SSE-001)")
+
+
+@requirement("SSE-002")
+def events_come_in_order_with_one_final_event(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    _require_stream(stream)
+    problems = order_problems(stream)
+    if problems:
+        raise RequirementFailure(summary="The reply stream breaks the documented event order",
+                                 received="; ".join(problems) + f" (events: {stream.names[:20]})",
+                                 documented="reply.started, reply.sources?, reply.delta*, one final event; ids 0..n",
+                                 exchange=stream.exchange)
+    for event in stream.events:
+        try:
+            json.loads(event.data)
+        except ValueError as exc:
+            raise RequirementFailure(summary=f"Event {event.event} carries data that is not JSON",
+                                     received=event.data[:200], documented="one line of JSON",
+                                     exchange=stream.exchange) from exc
+
+
+@requirement("SSE-003")
+def first_event_arrives_in_time(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    _require_stream(stream)
+    budget = ctx.profile.first_event_budget
+    if stream.first_event_after is None or stream.first_event_after > budget:
+        raise RequirementFailure(summary="The first event arrives too late",
+                                 received=f"{stream.first_event_after} s", documented=f"within {budget} s",
+                                 exchange=stream.exchange)
+
+
+@requirement("SSE-004")
+def replay_sends_only_later_events(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    _require_stream(stream)
+    if not stream.events or stream.names[0] != "reply.started":
+        raise PrerequisiteFailed("no reply.started event to find the message (see SSE-002)")
+    message_id = json.loads(stream.events[0].data).get("message_id")
+    full = read_stream(ctx.user1, "GET", f"/api/v1/messages/{message_id}/events", deadline=30.0)
+    after = 1 if len(stream.events) > 2 else 0
+    resumed = read_stream(ctx.user1, "GET", f"/api/v1/messages/{message_id}/events",
+                          headers={"Last-Event-ID": str(after)}, deadline=30.0)
+    for what, got, expected, first_id in (("A full replay", full, stream.events, 0),
+                                          (f"A replay after id {after}", resumed, stream.events[after + 1:], after + 1)):
+        if got.status != 200 or got.content_type != "text/event-stream":
+            raise RequirementFailure(summary=f"{what} is not an event stream",
+                                     received=f"{got.status} {got.content_type}", documented="200 text/event-stream",
+                                     exchange=got.exchange)
+        same = [(e.event, e.id) for e in got.events] == [(e.event, e.id) for e in expected]
+        problems = order_problems(got, first_id=first_id)
+        if not same or problems:
+            raise RequirementFailure(summary=f"{what} does not send exactly the later events",
+                                     received=[(e.event, e.id) for e in got.events][:20],
+                                     documented=[(e.event, e.id) for e in expected][:20],
+                                     exchange=got.exchange)
+

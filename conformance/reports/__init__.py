@@ -1,0 +1,1 @@
+"""Report writers: terminal, JSON, JUnit XML and a self-contained HTML page."""

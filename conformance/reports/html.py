@@ -1,0 +1,48 @@
+"""A self-contained HTML report: no external assets, secrets already redacted in the exchanges."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from ..results import Outcome, RunResult
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}
+.skip,.unsupported{color:#777}pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}"""
+
+
+def _finding(finding) -> str:  # noqa: ANN001
+    parts = [f"<pre>{escape(finding.message)}</pre>"]
+    if finding.exchange is not None:
+        ex = finding.exchange
+        request = "\n".join([f"{ex.method} {ex.url}"] + [f"{k}: {v}" for k, v in ex.request_headers.items()]
+                            + ["", ex.request_body])
+        response = "\n".join([f"HTTP {ex.status}"] + [f"{k}: {v}" for k, v in ex.response_headers.items()]
+                             + ["", ex.response_body])
+        parts += [f"<h4>Request</h4><pre>{escape(request)}</pre>", f"<h4>Response</h4><pre>{escape(response)}</pre>"]
+    if finding.curl:
+        parts.append(f"<h4>Replay</h4><pre>{escape(finding.curl)}</pre>")
+    return "\n".join(parts)
+
+
+def render(result: RunResult) -> str:
+    rows = "\n".join(
+        f"<tr><td>{escape(i.requirement.id)}</td><td>{escape(i.requirement.area)}</td>"
+        f"<td class='{i.outcome.value}'>{i.outcome.value}</td><td>{escape(i.requirement.statement)}</td>"
+        f"<td>{escape(i.reason)}</td></tr>" for i in result.results)
+    failures = "\n".join(
+        f"<section id='{escape(i.requirement.id)}'><h3>{escape(i.requirement.id)}: "
+        f"{escape(i.requirement.statement)}</h3>{''.join(_finding(f) for f in i.findings)}</section>"
+        for i in result.results if i.outcome is Outcome.FAIL)
+    counts = ", ".join(f"{k}: {v}" for k, v in result.counts().items())
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Conformance report</title>
+<style>{STYLE}</style></head><body><h1>Conformance of {escape(result.base_url)}</h1>
+<p>profile <b>{escape(result.profile)}</b>, seed <b>{result.seed}</b> (rerun with <code>--seed {result.seed}</code>),
+{counts}, {result.duration:.1f} s</p>
+<table><tr><th>id</th><th>area</th><th>outcome</th><th>statement</th><th>note</th></tr>{rows}</table>
+<h2>Failures</h2>{failures or '<p>None.</p>'}</body></html>"""
+
+
+def write(result: RunResult, path: str) -> None:
+    Path(path).write_text(render(result), encoding="utf-8")

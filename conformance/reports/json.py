@@ -1,0 +1,21 @@
+"""The machine-readable report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..results import RunResult
+
+
+def as_dict(result: RunResult) -> dict:
+    return {
+        "base_url": result.base_url, "profile": result.profile, "seed": result.seed,
+        "duration": round(result.duration, 3), "exit_code": result.exit_code, "counts": result.counts(),
+        "unsupported_areas": result.unsupported_areas,
+        "requirements": [item.as_dict() for item in result.results],
+    }
+
+
+def write(result: RunResult, path: str) -> None:
+    Path(path).write_text(json.dumps(as_dict(result), indent=2, ensure_ascii=False), encoding="utf-8")

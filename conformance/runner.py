@@ -1,0 +1,172 @@
+"""One run: sign in, find which optional areas exist, judge every selected requirement."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import yaml
+
+from chat_contract.resources import spec_path
+
+from . import profiles
+from .checks import REGISTRY, SUPPORT_PROBES, Context
+from .checks.base import UNSUPPORTED_STATUSES
+from .client import Client, sign_in
+from .config import Config
+from .errors import ConfigurationError, CredentialsProblem, PrerequisiteFailed, RequirementFailure, Unsupported
+from .requirements import Area, Requirement, load
+from .results import Finding, Outcome, RequirementResult, RunResult
+
+__all__ = ["run", "Progress"]
+
+Progress = Callable[[RequirementResult | str], None]
+
+
+def _operation_areas(spec: dict, areas: dict[str, Area]) -> dict[str, str]:
+    """operationId -> optional area, from the area's tag or its operation list."""
+    owned: dict[str, str] = {}
+    for template in spec["paths"].values():
+        for operation in template.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            for area in areas.values():
+                if area.mandatory:
+                    continue
+                if operation["operationId"] in area.operations or (area.tag and area.tag in operation.get("tags", [])):
+                    owned[operation["operationId"]] = area.name
+    return owned
+
+
+def _selected(requirement: Requirement, config: Config) -> bool:
+    if config.only and requirement.area not in config.only:
+        return False
+    return requirement.area not in config.skip
+
+
+def _token(config: Config, n: str) -> str:
+    token = getattr(config, f"token{n}")
+    if token:
+        return token
+    return sign_in(config.base_url, getattr(config, f"username{n}"), getattr(config, f"password{n}"))
+
+
+def _check_token(client: Client, which: str) -> None:
+    response = client.get("/api/v1/users/me")
+    if response.status != 200:
+        raise CredentialsProblem(f"the {which} user's token is refused by GET /api/v1/users/me "
+                                 f"({response.status}): check its token or credentials")
+
+
+def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
+    started = time.monotonic()
+    profile = profiles.get(config.profile)
+    seed = config.seed if config.seed is not None else profiles.DEFAULT_SEED
+    areas, requirements = load()
+    unknown = (config.only | config.skip) - set(areas)
+    if unknown:
+        raise ConfigurationError(f"unknown areas {', '.join(sorted(unknown))}; choose from {', '.join(areas)}")
+    contract = config.spec or str(spec_path())
+    with open(contract, encoding="utf-8") as file:
+        spec = yaml.safe_load(file)
+
+    token1, token2 = _token(config, ""), _token(config, "_2")
+    user1, user2, anonymous = Client(config.base_url, token1), Client(config.base_url, token2), Client(config.base_url)
+    try:
+        _check_token(user1, "first")
+        _check_token(user2, "second")
+        ctx = Context(user1=user1, user2=user2, anonymous=anonymous, username=config.username,
+                      password=config.password, profile=profile, spec=spec)
+        owned = _operation_areas(spec, areas)
+        selected_areas = {r.area for r in requirements if _selected(r, config)}
+        unsupported: dict[str, str] = {}
+        for area_name, probe in SUPPORT_PROBES.items():
+            if area_name not in selected_areas:
+                continue
+            try:
+                response = probe(ctx)
+            except RequirementFailure as exc:
+                # The probe's own setup failed; the area's requirements will say why.
+                progress(f"probe for {area_name} could not run: {exc.summary}")
+                continue
+            if response.status in UNSUPPORTED_STATUSES:
+                unsupported[area_name] = f"{response.exchange.method} {response.exchange.url} answered {response.status}"
+        excluded = frozenset(op for op, area in owned.items() if area in unsupported or area not in selected_areas)
+        ctx.excluded_operations = excluded
+
+        results: list[RequirementResult] = []
+        engine_requirements = {r.check: r.id for r in requirements if r.check and _selected(r, config)}
+        for requirement in requirements:
+            if requirement.check:
+                continue  # judged by the Schemathesis layers below
+            results.append(_judge(requirement, config, ctx, unsupported, areas))
+            progress(results[-1])
+        if engine_requirements:
+            engine_started = time.monotonic()
+            findings = run_engine(config, contract, token1, seed, profile, engine_requirements, excluded, progress)
+            elapsed = time.monotonic() - engine_started
+            for requirement in requirements:
+                if not requirement.check:
+                    continue
+                if not _selected(requirement, config):
+                    result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
+                else:
+                    found = findings.get(requirement.id, [])
+                    result = RequirementResult(requirement=requirement, outcome=Outcome.FAIL if found else Outcome.PASS,
+                                               findings=found, duration=elapsed)
+                results.append(result)
+                progress(result)
+        else:
+            for requirement in requirements:
+                if requirement.check:
+                    results.append(RequirementResult(requirement=requirement, outcome=Outcome.SKIP,
+                                                     reason="not selected"))
+                    progress(results[-1])
+        order = {r.id: n for n, r in enumerate(requirements)}
+        results.sort(key=lambda r: order[r.requirement.id])
+        return RunResult(base_url=config.base_url, profile=profile.name, seed=seed, results=results,
+                         duration=time.monotonic() - started, unsupported_areas=sorted(unsupported))
+    finally:
+        for client in (user1, user2, anonymous):
+            client.close()
+
+
+def run_engine(config, contract, token, seed, profile, engine_requirements, excluded, progress):  # noqa: ANN001
+    from .schema_layer import run_schema_layers
+
+    phases = [p for p in profile.phases]
+    return run_schema_layers(spec_path=contract, base_url=config.base_url, token=token, seed=seed,
+                             max_examples=profile.max_examples, phases=phases, max_seconds=profile.max_seconds,
+                             checks=engine_requirements, excluded_operations=excluded,
+                             progress=lambda message: progress(message))
+
+
+def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: dict[str, str],
+           areas: dict[str, Area]) -> RequirementResult:
+    if not _selected(requirement, config):
+        return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
+    if requirement.area in unsupported:
+        return RequirementResult(requirement=requirement, outcome=Outcome.UNSUPPORTED,
+                                 reason=unsupported[requirement.area])
+    check = REGISTRY.get(requirement.id)
+    if check is None:
+        return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="no check implements it")
+    started = time.monotonic()
+    try:
+        check(ctx)
+    except RequirementFailure as exc:
+        return RequirementResult(requirement=requirement, outcome=Outcome.FAIL,
+                                 findings=[Finding(message=exc.message, operation=exc.operation,
+                                                   exchange=exc.exchange,
+                                                   curl=exc.exchange.curl if exc.exchange else None)],
+                                 duration=time.monotonic() - started)
+    except Unsupported as exc:
+        outcome = Outcome.FAIL if areas[requirement.area].mandatory else Outcome.UNSUPPORTED
+        return RequirementResult(requirement=requirement, outcome=outcome, reason=str(exc),
+                                 findings=[Finding(message=f"mandatory feature missing: {exc}")]
+                                 if outcome is Outcome.FAIL else [],
+                                 duration=time.monotonic() - started)
+    except PrerequisiteFailed as exc:
+        return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason=str(exc),
+                                 duration=time.monotonic() - started)
+    return RequirementResult(requirement=requirement, outcome=Outcome.PASS, duration=time.monotonic() - started)
