@@ -1,0 +1,262 @@
+"""The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
+
+    CORS -> JsonErrors -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
+                                     ContractMiddleware (auth + validation), Lifespan, Context]
+         -> handlers/<tag>.py -> services/ -> store
+
+Connexion's own security and validation middlewares are left out: they implement 3.0 and
+problem+json, while ContractMiddleware implements the contract's 401 and FastAPI-shaped 422.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import connexion
+import yaml
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chat_contract.resources import fixtures_dir, spec_path
+
+from . import auth, seed
+from .bridge import to_openapi30
+from .errors import (ApiError, JsonErrorsMiddleware, PayloadTooLarge, RequestValidationError,
+                     field_error, send_error)
+from .store import Store
+from .streaming import ReplyRunner
+from .validation import ContractValidator, OperationSpec
+
+__all__ = ["Settings", "State", "create_app", "DOCS_PATH", "CORS_ORIGINS"]
+
+DOCS_PATH = "/docs"
+# Local development servers on any port, by name or loopback address.
+CORS_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$"
+
+
+@dataclass
+class Settings:
+    db_path: str | None = None
+    fixtures: Path | None = None
+    data_dir: Path | None = None
+    token_delay: float = 0.005  # seconds between reply.delta events
+
+
+@dataclass
+class State:
+    """Everything a handler needs, shared by all requests of one application."""
+
+    store: Store
+    runner: ReplyRunner
+    settings: Settings
+    fixture_users: list[dict[str, str]] = field(default_factory=list)
+
+
+class TagResolver(Resolver):
+    """`createConversation` tagged `conversations` -> handlers/conversations.py:create_conversation."""
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        super().__init__()
+        self.tags = tags  # operationId -> its first tag, read from the contract
+
+    def resolve_operation_id(self, operation: Any) -> str:
+        return handler_name(self.tags[operation.operation_id], operation.operation_id)
+
+
+def handler_name(tag: str, operation_id: str) -> str:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+    return f"reference_impl.handlers.{tag.replace('-', '_')}.{name}"
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """Hand the already-read body on; afterwards wait on the client (disconnect detection)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+    return receive
+
+
+class ContractMiddleware:
+    """Per routed operation: authenticate, read the body within its limit, validate it."""
+
+    def __init__(self, app: ASGIApp, *, state: State, validator: ContractValidator) -> None:
+        self.app = app
+        self.state = state
+        self.validator = validator
+        self.by_handler = {handler_name(op.tag, op_id): op
+                           for op_id, op in validator.operations.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        # Connexion records the resolved handler name as the routed operation id.
+        op = self.by_handler.get(routing.get("operation_id") or "")
+        if scope["type"] != "http" or op is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            call, receive = await self._check(scope, receive, op)
+        except ApiError as exc:
+            await send_error(send, exc)
+            return
+        context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+        context.update(call)
+        # Handlers read validated parameters from the context; with no path params left in
+        # the scope, Connexion does not pass them again as keyword arguments.
+        scope["path_params"] = {}
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ApiError as exc:  # raised by a service: the contract's error vocabulary
+            if started:
+                raise
+            await send_error(send, exc)
+
+    async def _check(self, scope: Scope, receive: Receive, op: OperationSpec
+                     ) -> tuple[dict[str, Any], Receive]:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        user = None
+        if op.secured:
+            user = auth.user_for_header(self.state.store, headers.get("authorization"))
+        body = b""
+        if scope["method"] in ("POST", "PUT", "PATCH") and op.body_validators:
+            body = await _read_body(receive, headers, op.body_limit)
+            receive = _replay(body, receive)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower() or None
+        form = None
+        if media_type == "multipart/form-data" and body and media_type in op.body_validators:
+            form = await _parse_multipart(scope, body, receive)
+        cookies = {}
+        if "cookie" in headers:
+            cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
+        parsed = self.validator.validate(op, scope.get("path_params", {}),
+                                         scope.get("query_string", b""), headers, cookies,
+                                         media_type, body, form)
+        return {"call": parsed, "user": user, "state": self.state}, receive
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _parse_multipart(scope: Scope, body: bytes, original: Receive) -> dict[str, Any]:
+    request = Request(scope, _replay(body, original))
+    try:
+        form = await request.form(max_files=4, max_fields=16)
+    except MultiPartException as exc:
+        raise RequestValidationError([field_error(["body"], str(exc), "value_error")]) from exc
+    out: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        out.setdefault(key, value)
+    return out
+
+
+def _allow_map(contract: dict[str, Any]):
+    """A function path -> the `Allow` value the contract gives that path (None if unknown)."""
+    table = []
+    for template, item in contract["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
+        methods = [m.upper() for m in ("get", "put", "post", "delete", "patch") if m in item]
+        if "GET" in methods:
+            methods.append("HEAD")
+        table.append((pattern, ", ".join(methods)))
+
+    def allow_for(path: str) -> str | None:
+        return next((allow for pattern, allow in table if pattern.match(path)), None)
+    return allow_for
+
+
+def load_contract() -> dict[str, Any]:
+    with open(spec_path(), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
+    """The ASGI app and its state (store, reply runner); fixtures loaded idempotently."""
+    settings = settings or Settings()
+    contract = load_contract()
+    view = to_openapi30(contract)
+    data_dir = settings.data_dir
+    if data_dir is None:
+        if settings.db_path:
+            data_dir = Path(settings.db_path + ".files")
+        else:
+            data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
+    store = Store(settings.db_path, data_dir)
+    state = State(store, ReplyRunner(store, settings.token_delay), settings)
+    state.fixture_users = seed.load(store, settings.fixtures or fixtures_dir())
+    validator = ContractValidator(contract)
+
+    cx = connexion.AsyncApp(
+        __name__,
+        middlewares=[ServerErrorMiddleware, ExceptionMiddleware, SwaggerUIMiddleware,
+                     RoutingMiddleware, LifespanMiddleware, ContextMiddleware],
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH,
+                                            spec_path="/openapi.json"),
+    )
+    cx.add_middleware(ContractMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
+                      state=state, validator=validator)
+    cx.add_api(view, resolver=TagResolver(
+        {op_id: op.tag for op_id, op in validator.operations.items()}))
+    # Build the middleware stack now rather than on the first request, so that a handler the
+    # resolver cannot find fails start-up loudly (same two lines as Connexion's __call__).
+    mw = cx.middleware
+    mw.app, mw.middleware_stack = mw._build_middleware_stack()
+    asgi = CORSMiddleware(
+        JsonErrorsMiddleware(cx, _allow_map(contract)), allow_origin_regex=CORS_ORIGINS, allow_credentials=True,
+        allow_methods=["*"], allow_headers=["*"],
+        expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow"],
+    )
+    if settings.data_dir is None and not settings.db_path:
+        import atexit
+        atexit.register(shutil.rmtree, data_dir, True)
+    return asgi, state
+
+
+def upload_parts(value: Any) -> tuple[UploadFile | None, dict[str, Any]]:
+    """The uploaded file of a multipart body (validation has checked there is one)."""
+    file = value.get("file") if isinstance(value, dict) else None
+    return (file if isinstance(file, UploadFile) else None), value

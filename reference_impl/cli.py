@@ -1,0 +1,65 @@
+"""`chat-contract serve`: run the reference server with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_app_from_env"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chat-contract serve",
+                                description="Start the reference server.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--db", help="SQLite file to persist state across restarts "
+                                "(default: in memory)")
+    p.add_argument("--fixtures", help="folder holding seed.yaml (default: the bundled fixtures)")
+    p.add_argument("--data-dir", help="where attachment bytes are kept "
+                                      "(default: <db>.files, or a temporary folder)")
+    p.add_argument("--token-delay", type=float, default=0.005,
+                   help="seconds between streamed reply tokens (default 0.005)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="uvicorn worker processes; more than one needs --db")
+    return p
+
+
+def _settings_from(args: argparse.Namespace):
+    from .app import Settings
+    return Settings(db_path=args.db, fixtures=Path(args.fixtures) if args.fixtures else None,
+                    data_dir=Path(args.data_dir) if args.data_dir else None,
+                    token_delay=args.token_delay)
+
+
+def build_app_from_env():
+    """Factory for uvicorn workers: settings travel in CHAT_CONTRACT_SERVE_ARGS."""
+    from .app import create_app
+    args = _parser().parse_args(os.environ.get("CHAT_CONTRACT_SERVE_ARGS", "").split("\0")
+                                if os.environ.get("CHAT_CONTRACT_SERVE_ARGS") else [])
+    return create_app(_settings_from(args))[0]
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.workers > 1 and not args.db:
+        print("chat-contract serve: --workers needs --db (workers share state through the "
+              "database file)", file=sys.stderr)
+        return 2
+    import uvicorn
+    from .app import DOCS_PATH, create_app
+    app, state = create_app(_settings_from(args))
+    base = f"http://{args.host}:{args.port}"
+    print(f"Reference server on {base} - Swagger UI at {base}{DOCS_PATH}", flush=True)
+    print("Fixture users (development passwords):", flush=True)
+    for u in state.fixture_users:
+        print(f"  {u['username']} / {u['password']}", flush=True)
+    if args.workers > 1:
+        os.environ["CHAT_CONTRACT_SERVE_ARGS"] = "\0".join(argv)
+        uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, access_log=True)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, access_log=True)
+    return 0

@@ -1,0 +1,42 @@
+"""Tag `replies`: JSON or Server-Sent Events over the same stored reply events."""
+
+from starlette.responses import StreamingResponse
+
+from ..errors import NotFound
+from ..services import messages, replies as svc
+from ._http import json_response, parts
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def create_reply(context_):
+    store, user, call = parts(context_)
+    runner = context_["state"].runner
+    reply = svc.start(store, user, call.path["conversation_id"], call.body)
+    if call.body.get("stream"):
+        runner.start(reply)  # runs to completion even if this client goes away
+        return StreamingResponse(runner.events(reply.message_id), 201, headers=SSE_HEADERS,
+                                 media_type="text/event-stream")
+    final = await runner.run(reply, delay=0)
+    if "message" not in final:
+        return json_response({"detail": final["detail"]}, 500)
+    user_message = messages.get(store, user, reply.user_message_id)
+    return json_response({"conversation_id": reply.conversation_id, "user_message": user_message,
+                          "assistant_message": final["message"], "usage": final["usage"],
+                          "cost_estimate": final["cost_estimate"], "sources": final["sources"]},
+                         201)
+
+
+async def stream_reply_events(context_):
+    store, user, call = parts(context_)
+    runner = context_["state"].runner
+    row = messages.owned(store, user, call.path["message_id"])
+    if row["role"] != "assistant":
+        raise NotFound("This message is not an assistant reply")
+    after = int(call.headers.get("Last-Event-ID", -1))
+    synthesized = None
+    if not store.one("SELECT 1 AS x FROM reply_events WHERE message_id = ?", row["id"]) \
+            and row["status"] != "streaming":
+        synthesized = svc.synthesize_events(store, row)
+    return StreamingResponse(runner.events(row["id"], after, synthesized), 200,
+                             headers=SSE_HEADERS, media_type="text/event-stream")

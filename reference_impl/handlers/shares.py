@@ -1,0 +1,38 @@
+"""Tag `shares`."""
+
+from ..services import shares as svc
+from ._http import json_response, lang_of, no_content, parts
+
+
+async def get_conversation_share(context_):
+    store, user, call = parts(context_)
+    return json_response(svc.get_for_conversation(store, user, call.path["conversation_id"]))
+
+
+async def upsert_conversation_share(context_):
+    store, user, call = parts(context_)
+    share, created = svc.upsert(store, user, call.path["conversation_id"], call.body)
+    return json_response(share, 201 if created else 200)
+
+
+async def list_shares(context_):
+    store, user, call = parts(context_)
+    q = call.query
+    return json_response(svc.list_page(store, user, q["limit"], q.get("cursor"), q.get("q")))
+
+
+async def delete_share(context_):
+    store, user, call = parts(context_)
+    svc.delete(store, user, call.path["share_id"])
+    return no_content()
+
+
+async def clone_share(context_):
+    store, user, call = parts(context_)
+    return json_response(svc.clone(store, user, call.path["share_id"]), 201)
+
+
+async def get_public_share(context_):
+    store, _, call = parts(context_)
+    return json_response(svc.public(store, call.path["share_id"]), 200,
+                         {"Content-Language": lang_of(call)})

@@ -1,0 +1,80 @@
+"""Load fixtures/seed.yaml into the store; idempotent (fixed ids, INSERT OR IGNORE)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .assistant import count_tokens
+from .auth import hash_password
+from .services.shares import _snapshot
+from .store import Store
+
+__all__ = ["load", "read_seed"]
+
+
+def read_seed(folder: Path) -> dict[str, Any]:
+    with open(folder / "seed.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load(store: Store, folder: Path) -> list[dict[str, str]]:
+    """Seed the store; the fixture users' logins and development passwords."""
+    seed = read_seed(folder)
+    users = {u["username"]: u["id"] for u in seed["users"]}
+    with store.transaction() as conn:
+        for u in seed["users"]:
+            salt = hashlib.sha256(u["id"].encode()).digest()[:16]
+            store.insert(conn, "users", {
+                "id": u["id"], "username": u["username"], "display_name": u["display_name"],
+                "salt": salt, "password_hash": hash_password(u["password"], salt),
+                "dev_password": u["password"]}, ignore=True)
+        for p in seed.get("prices", []):
+            store.insert(conn, "prices", p, ignore=True)
+        for c in seed.get("conversations", []):
+            store.insert(conn, "conversations", {
+                "id": c["id"], "user_id": users[c["owner"]], "title": c["title"],
+                "status": c["status"], "chatbot_id": c.get("chatbot_id"),
+                "model": c.get("model"), "metadata": c.get("metadata") or {},
+                "is_anonymized": 0, "mapping": {}, "created_at": c["created_at"],
+                "updated_at": c["messages"][-1]["created_at"] if c.get("messages")
+                else c["created_at"]}, ignore=True)
+            for m in c.get("messages", []):
+                tokens = count_tokens(m["content"])
+                store.insert(conn, "messages", {
+                    "id": m["id"], "conversation_id": c["id"], "parent_id": m.get("parent"),
+                    "role": m["role"], "content": m["content"], "original": None,
+                    "status": "completed" if m["role"] == "assistant" else "sent",
+                    "model": m.get("model"),
+                    "input_tokens": tokens if m["role"] == "user" else 0,
+                    "output_tokens": tokens if m["role"] == "assistant" else 0,
+                    "reactions": [], "feedback": None, "metadata": {},
+                    "created_at": m["created_at"], "updated_at": m["created_at"]}, ignore=True)
+                for a in m.get("attachments", []):
+                    data = (folder / a["file"]).read_bytes()
+                    sha = hashlib.sha256(data).hexdigest()
+                    store.write_blob(sha, data)
+                    store.insert(conn, "attachments", {
+                        "id": a["id"], "message_id": m["id"], "filename": a["filename"],
+                        "content_type": a["content_type"], "size_bytes": len(data),
+                        "sha256": sha, "created_at": m["created_at"]}, ignore=True)
+        for p in seed.get("providers", []):
+            store.insert(conn, "providers", {**p, "name_key": p["name"].casefold()},
+                         ignore=True)
+        for cfg in seed.get("provider_configs", []):
+            store.insert(conn, "provider_configs", {
+                "id": cfg["id"], "user_id": users[cfg["owner"]],
+                "provider_id": cfg["provider_id"], "api_key": cfg["api_key"],
+                "default_model": cfg.get("default_model"), "created_at": cfg["created_at"],
+                "updated_at": cfg["created_at"]}, ignore=True)
+        for s in seed.get("shares", []):
+            conv = store.one("SELECT * FROM conversations WHERE id = ?", s["conversation"])
+            store.insert(conn, "shares", {
+                "id": s["id"], "conversation_id": conv["id"], "user_id": conv["user_id"],
+                "title": conv["title"], "snapshot": _snapshot(store, conv),
+                "created_at": s["created_at"], "snapshot_at": s["created_at"],
+                "expires_at": s.get("expires_at")}, ignore=True)
+    return [{"username": u["username"], "password": u["password"]} for u in seed["users"]]

@@ -1,0 +1,215 @@
+"""Conversations: create, read, list and search, update, delete, titles, summaries, read markers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..errors import NotFound
+from ..store import Store
+from . import texts
+from .common import decode_cursor, new_id, now, page_of
+
+__all__ = ["create", "get", "owned", "shape", "list_page", "update", "delete", "delete_many",
+           "generate_title", "summary", "mark_read"]
+
+
+def owned(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
+    """The user's conversation, or 404 whether it is missing or someone else's."""
+    row = store.one("SELECT * FROM conversations WHERE id = ? AND user_id = ?",
+                    conversation_id, user_id)
+    if row is None:
+        raise NotFound("Conversation not found")
+    return row
+
+
+def shape(store: Store, user_id: str, row: dict[str, Any],
+          match: dict[str, str] | None = None) -> dict[str, Any]:
+    last = store.one("SELECT content, created_at FROM messages WHERE conversation_id = ? "
+                     "ORDER BY seq DESC LIMIT 1", row["id"])
+    marker = store.one("SELECT message_seq FROM read_markers WHERE user_id = ? AND "
+                       "conversation_id = ?", user_id, row["id"])
+    unread = store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ? AND seq > ?",
+                       row["id"], marker["message_seq"] if marker else 0)["n"]
+    return {
+        "id": row["id"], "title": row["title"], "status": row["status"],
+        "chatbot_id": row["chatbot_id"], "model": row["model"], "metadata": row["metadata"],
+        "is_anonymized": bool(row["is_anonymized"]), "deanonymization_mapping": row["mapping"],
+        "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "last_message_at": last["created_at"] if last else None,
+        "last_message_preview": last["content"][:200] if last else None,
+        "unread_count": unread, "match": match,
+    }
+
+
+def create(store: Store, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    stamp = now()
+    row = {"id": new_id(), "user_id": user_id, "title": body.get("title"), "status": "active",
+           "chatbot_id": body.get("chatbot_id"), "model": body.get("model"),
+           "metadata": body.get("metadata") or {},
+           "is_anonymized": int(bool(body.get("is_anonymized"))), "mapping": {},
+           "created_at": stamp, "updated_at": stamp}
+    with store.transaction() as conn:
+        store.insert(conn, "conversations", row)
+    return get(store, user_id, row["id"])
+
+
+def get(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
+    return shape(store, user_id, owned(store, user_id, conversation_id))
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _excerpt(text: str, q: str) -> str:
+    at = max(text.lower().find(q.lower()), 0)
+    start = max(at - 60, 0)
+    return text[start:start + 200]
+
+
+def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
+              status: str | None = None, chatbot_id: str | None = None,
+              q: str | None = None) -> dict[str, Any]:
+    after = decode_cursor(cursor)
+    sql, args = "SELECT * FROM conversations WHERE user_id = ?", [user_id]
+    if status is not None:
+        sql, args = sql + " AND status = ?", [*args, status]
+    if chatbot_id is not None:
+        sql, args = sql + " AND chatbot_id = ?", [*args, chatbot_id]
+    if q is not None:
+        pattern = _like(q)
+        sql += (" AND (title LIKE ? ESCAPE '\\' OR id IN (SELECT conversation_id FROM messages"
+                " WHERE content LIKE ? ESCAPE '\\' OR original LIKE ? ESCAPE '\\'))")
+        args += [pattern, pattern, pattern]
+    rows = store.page(sql, args, after, limit, newest_first=True)
+
+    def one(row: dict[str, Any]) -> dict[str, Any]:
+        match = None
+        if q is not None:
+            hit = store.one("SELECT id, content, original FROM messages WHERE conversation_id = ?"
+                            " AND (content LIKE ? ESCAPE '\\' OR original LIKE ? ESCAPE '\\') "
+                            "ORDER BY seq LIMIT 1", row["id"], _like(q), _like(q))
+            if hit:
+                text = hit["content"] if q.lower() in hit["content"].lower() else hit["original"]
+                match = {"message_id": hit["id"], "excerpt": _excerpt(text, q)}
+        return shape(store, user_id, row, match)
+
+    return page_of(rows, limit, one)
+
+
+def update(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
+           ) -> dict[str, Any]:
+    owned(store, user_id, conversation_id)
+    changes = {k: body[k] for k in ("title", "status", "metadata") if k in body}
+    changes["updated_at"] = now()
+    with store.transaction() as conn:
+        store.update(conn, "conversations", conversation_id, changes)
+    return get(store, user_id, conversation_id)
+
+
+def _delete_rows(store: Store, conn, conversation_ids: list[str]) -> list[str]:
+    """Delete conversations with everything they own; returns the freed blob hashes."""
+    shas: list[str] = []
+    for cid in conversation_ids:
+        msg_ids = [r["id"] for r in store.all(
+            "SELECT id FROM messages WHERE conversation_id = ?", cid)]
+        for mid in msg_ids:
+            shas += [r["sha256"] for r in store.all(
+                "SELECT sha256 FROM attachments WHERE message_id = ?", mid)]
+            conn.execute("DELETE FROM attachments WHERE message_id = ?", (mid,))
+            conn.execute("DELETE FROM reply_events WHERE message_id = ?", (mid,))
+        conn.execute("DELETE FROM messages WHERE conversation_id = ?", (cid,))
+        conn.execute("DELETE FROM shares WHERE conversation_id = ?", (cid,))
+        conn.execute("DELETE FROM read_markers WHERE conversation_id = ?", (cid,))
+        conn.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+    return shas
+
+
+def delete(store: Store, user_id: str, conversation_id: str) -> None:
+    owned(store, user_id, conversation_id)
+    with store.transaction() as conn:
+        shas = _delete_rows(store, conn, [conversation_id])
+    for sha in set(shas):
+        store.drop_blob_if_unused(sha)
+
+
+def delete_many(store: Store, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    ids = body.get("conversation_ids")
+    chatbot = body.get("chatbot_id")
+    with store.transaction() as conn:
+        if ids is not None:
+            found = {r["id"]: r for r in store.all(
+                f"SELECT id, chatbot_id FROM conversations WHERE user_id = ? AND id IN "
+                f"({','.join('?' * len(ids))})", user_id, *ids)}
+            not_found = [i for i in ids if i not in found]
+            targets = [i for i in ids if i in found
+                       and (chatbot is None or found[i]["chatbot_id"] == chatbot)]
+        else:
+            not_found = []
+            targets = [r["id"] for r in store.all(
+                "SELECT id FROM conversations WHERE user_id = ? AND chatbot_id = ? "
+                "ORDER BY seq LIMIT 100", user_id, chatbot)]
+        shas = _delete_rows(store, conn, targets)
+    for sha in set(shas):
+        store.drop_blob_if_unused(sha)
+    return {"deleted_ids": targets, "not_found_ids": not_found}
+
+
+def _messages(store: Store, conversation_id: str) -> list[dict[str, Any]]:
+    return store.all("SELECT content, created_at FROM messages WHERE conversation_id = ? "
+                     "ORDER BY seq", conversation_id)
+
+
+def generate_title(store: Store, user_id: str, conversation_id: str,
+                   body: dict[str, Any] | None, lang: str) -> dict[str, Any]:
+    owned(store, user_id, conversation_id)
+    messages = _messages(store, conversation_id)
+    source = " ".join(m["content"] for m in messages) or (body or {}).get("message", "")
+    title = texts.title(texts.key_topics(source, 3), lang)
+    with store.transaction() as conn:
+        store.update(conn, "conversations", conversation_id,
+                     {"title": title, "updated_at": now()})
+    return get(store, user_id, conversation_id)
+
+
+def summary(store: Store, user_id: str, conversation_id: str, max_length: int, lang: str
+            ) -> dict[str, Any]:
+    owned(store, user_id, conversation_id)
+    messages = _messages(store, conversation_id)
+    topics = texts.key_topics(" ".join(m["content"] for m in messages), 5)
+    return {
+        "conversation_id": conversation_id,
+        "summary": texts.summary(len(messages), topics, lang)[:max_length],
+        "key_topics": topics, "message_count": len(messages),
+        "first_message_at": messages[0]["created_at"] if messages else None,
+        "last_message_at": messages[-1]["created_at"] if messages else None,
+    }
+
+
+def mark_read(store: Store, user_id: str, conversation_id: str, message_id: str | None
+              ) -> dict[str, Any]:
+    owned(store, user_id, conversation_id)
+    with store.transaction() as conn:
+        if message_id is not None:
+            target = store.one("SELECT seq, id FROM messages WHERE id = ? AND conversation_id = ?",
+                               message_id, conversation_id)
+            if target is None:
+                raise NotFound("Message not found")
+        else:
+            target = store.one("SELECT seq, id FROM messages WHERE conversation_id = ? "
+                               "ORDER BY seq DESC LIMIT 1", conversation_id)
+        current = store.one("SELECT * FROM read_markers WHERE user_id = ? AND conversation_id = ?",
+                            user_id, conversation_id)
+        # The marker never moves backwards.
+        if target and (current is None or target["seq"] > current["message_seq"]):
+            conn.execute("INSERT OR REPLACE INTO read_markers VALUES (?, ?, ?, ?, ?)",
+                         (user_id, conversation_id, target["seq"], target["id"], now()))
+    marker = store.one("SELECT * FROM read_markers WHERE user_id = ? AND conversation_id = ?",
+                       user_id, conversation_id)
+    seq = marker["message_seq"] if marker else 0
+    unread = store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ? AND seq > ?",
+                       conversation_id, seq)["n"]
+    return {"conversation_id": conversation_id,
+            "last_read_message_id": marker["message_id"] if marker else None,
+            "last_read_at": marker["read_at"] if marker else None, "unread_count": unread}

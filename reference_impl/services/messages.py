@@ -1,0 +1,121 @@
+"""Messages: threaded by parent_id; deleting one re-attaches its replies to its parent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..assistant import count_tokens
+from ..errors import NotFound, RequestValidationError, field_error
+from ..store import Store
+from . import conversations
+from .anonymize import anonymize
+from .common import decode_cursor, message_out, new_id, now, page_of, parse_instant
+
+__all__ = ["owned", "add", "create", "get", "list_page", "update", "delete"]
+
+
+def owned(store: Store, user_id: str, message_id: str) -> dict[str, Any]:
+    row = store.one("SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                    " WHERE m.id = ? AND c.user_id = ?", message_id, user_id)
+    if row is None:
+        raise NotFound("Message not found")
+    return row
+
+
+def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content: str,
+        parent_id: str | None, status: str, model: str | None = None,
+        input_tokens: int = 0, output_tokens: int = 0,
+        metadata: dict | None = None) -> dict[str, Any]:
+    """Insert a message inside the caller's transaction, anonymising when the conversation is."""
+    original = None
+    if conversation["is_anonymized"]:
+        mapping = dict(conversation["mapping"])
+        stored = anonymize(content, mapping)
+        if mapping != conversation["mapping"]:
+            store.update(conn, "conversations", conversation["id"], {"mapping": mapping})
+            conversation["mapping"] = mapping
+        original, content = content, stored
+    stamp = now()
+    row = {"id": new_id(), "conversation_id": conversation["id"], "parent_id": parent_id,
+           "role": role, "content": content, "original": original, "status": status,
+           "model": model, "input_tokens": input_tokens, "output_tokens": output_tokens,
+           "reactions": [], "feedback": None, "metadata": metadata or {},
+           "created_at": stamp, "updated_at": stamp}
+    store.insert(conn, "messages", row)
+    store.update(conn, "conversations", conversation["id"], {"updated_at": stamp})
+    return row
+
+
+def check_parent(store: Store, conversation_id: str, parent_id: str | None, where: list) -> None:
+    if parent_id is None:
+        return
+    if not store.one("SELECT 1 AS x FROM messages WHERE id = ? AND conversation_id = ?",
+                     parent_id, conversation_id):
+        raise RequestValidationError([field_error(
+            where, "parent_id must name a message of the same conversation", "value_error")])
+
+
+def create(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
+           ) -> dict[str, Any]:
+    with store.transaction() as conn:
+        conv = conversations.owned(store, user_id, conversation_id)
+        check_parent(store, conversation_id, body.get("parent_id"), ["body", "parent_id"])
+        role = body.get("role", "user")
+        tokens = count_tokens(body["content"])
+        row = add(store, conn, conv, role=role, content=body["content"],
+                  parent_id=body.get("parent_id"), status="sent",
+                  input_tokens=tokens if role == "user" else 0,
+                  output_tokens=tokens if role == "assistant" else 0,
+                  metadata=body.get("metadata"))
+    return message_out(store, store.one("SELECT * FROM messages WHERE id = ?", row["id"]))
+
+
+def get(store: Store, user_id: str, message_id: str) -> dict[str, Any]:
+    return message_out(store, owned(store, user_id, message_id))
+
+
+def list_page(store: Store, user_id: str, conversation_id: str, limit: int,
+              cursor: str | None, before: str | None, parent_id: str | None) -> dict[str, Any]:
+    conversations.owned(store, user_id, conversation_id)
+    after = decode_cursor(cursor)
+    sql, args = "SELECT * FROM messages WHERE conversation_id = ?", [conversation_id]
+    if before is not None:
+        sql, args = sql + " AND created_at < ?", [*args, parse_instant(before)]
+    if parent_id is not None:
+        sql, args = sql + " AND parent_id = ?", [*args, parent_id]
+    rows = store.page(sql, args, after, limit)
+    return page_of(rows, limit, lambda r: message_out(store, r))
+
+
+def update(store: Store, user_id: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    with store.transaction() as conn:
+        row = owned(store, user_id, message_id)
+        changes = {k: body[k] for k in ("status", "reactions", "metadata", "feedback")
+                   if k in body}
+        if "content" in body:
+            conv = conversations.owned(store, user_id, row["conversation_id"])
+            if conv["is_anonymized"]:
+                mapping = dict(conv["mapping"])
+                changes["content"] = anonymize(body["content"], mapping)
+                changes["original"] = body["content"]
+                store.update(conn, "conversations", conv["id"], {"mapping": mapping})
+            else:
+                changes["content"] = body["content"]
+        changes["updated_at"] = now()
+        store.update(conn, "messages", message_id, changes)
+    return get(store, user_id, message_id)
+
+
+def delete(store: Store, user_id: str, message_id: str) -> None:
+    with store.transaction() as conn:
+        row = owned(store, user_id, message_id)
+        shas = [r["sha256"] for r in store.all(
+            "SELECT sha256 FROM attachments WHERE message_id = ?", message_id)]
+        # Re-attach direct replies to the deleted message's parent: no dangling thread.
+        conn.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?",
+                     (row["parent_id"], message_id))
+        conn.execute("DELETE FROM attachments WHERE message_id = ?", (message_id,))
+        conn.execute("DELETE FROM reply_events WHERE message_id = ?", (message_id,))
+        conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+    for sha in set(shas):
+        store.drop_blob_if_unused(sha)

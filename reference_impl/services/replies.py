@@ -1,0 +1,124 @@
+"""Assistant replies: store the user's message, write the assistant's, account tokens and cost.
+
+A reply is produced as the ordered list of events the contract documents (reply.started,
+reply.sources, reply.delta..., reply.completed); the JSON answer and the SSE stream are two
+views of the same events, which are stored so that any position can be replayed later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .. import assistant
+from ..errors import NotFound
+from ..store import Store
+from . import conversations, messages
+from .common import message_out, now
+
+__all__ = ["Reply", "start", "finish", "fail", "cost", "synthesize_events", "FINAL_EVENTS"]
+
+FINAL_EVENTS = ("reply.completed", "error")
+
+
+@dataclass
+class Reply:
+    conversation_id: str
+    user_message_id: str
+    message_id: str
+    model: str
+    answer: assistant.Answer
+    web_search: bool
+
+
+def start(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]) -> Reply:
+    """Store the user's message and an empty assistant message (status `streaming`)."""
+    with store.transaction() as conn:
+        conv = conversations.owned(store, user_id, conversation_id)
+        parent_id = body.get("parent_id")
+        messages.check_parent(store, conversation_id, parent_id, ["body", "parent_id"])
+        if parent_id is None:
+            newest = store.one("SELECT id FROM messages WHERE conversation_id = ? "
+                               "ORDER BY seq DESC LIMIT 1", conversation_id)
+            parent_id = newest["id"] if newest else None
+        history = " ".join(r["content"] for r in store.all(
+            "SELECT content FROM messages WHERE conversation_id = ? ORDER BY seq",
+            conversation_id))
+        model = body.get("model") or conv["model"] or assistant.DEFAULT_MODEL
+        answer = assistant.answer(history, body["content"], bool(body.get("web_search")))
+        user = messages.add(store, conn, conv, role="user", content=body["content"],
+                            parent_id=parent_id, status="sent",
+                            input_tokens=assistant.count_tokens(body["content"]))
+        bot = messages.add(store, conn, conv, role="assistant", content="",
+                           parent_id=user["id"], status="streaming", model=model,
+                           input_tokens=answer.input_tokens)
+    return Reply(conversation_id, user["id"], bot["id"], model, answer,
+                 bool(body.get("web_search")))
+
+
+def cost(store: Store, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    price = (store.one("SELECT * FROM prices WHERE model = ?", model)
+             or store.one("SELECT * FROM prices WHERE model = ?", assistant.DEFAULT_MODEL))
+    if price is None:
+        return {"amount": 0.0, "currency": "USD"}
+    amount = (input_tokens * price["input_per_1k"] + output_tokens * price["output_per_1k"]) / 1000
+    return {"amount": round(amount, 10), "currency": price["currency"]}
+
+
+def usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens}
+
+
+def started_data(reply: Reply) -> dict[str, Any]:
+    return {"conversation_id": reply.conversation_id, "user_message_id": reply.user_message_id,
+            "message_id": reply.message_id, "model": reply.model}
+
+
+def finish(store: Store, reply: Reply) -> dict[str, Any]:
+    """Store the completed assistant message; the reply.completed payload."""
+    answer = reply.answer
+    conv = store.one("SELECT * FROM conversations WHERE id = ?", reply.conversation_id)
+    if conv is None:
+        raise NotFound("Conversation not found")  # deleted while the reply was written
+    with store.transaction() as conn:
+        changes: dict[str, Any] = {"content": answer.text, "status": "completed",
+                                   "output_tokens": answer.output_tokens, "updated_at": now()}
+        if conv["is_anonymized"]:
+            from .anonymize import anonymize
+            mapping = dict(conv["mapping"])
+            changes["content"] = anonymize(answer.text, mapping)
+            changes["original"] = answer.text
+            store.update(conn, "conversations", conv["id"], {"mapping": mapping})
+        store.update(conn, "messages", reply.message_id, changes)
+    row = store.one("SELECT * FROM messages WHERE id = ?", reply.message_id)
+    return {"message": message_out(store, row),
+            "usage": usage(answer.input_tokens, answer.output_tokens),
+            "cost_estimate": cost(store, reply.model, answer.input_tokens, answer.output_tokens),
+            "sources": answer.sources}
+
+
+def fail(store: Store, reply: Reply, detail: str) -> dict[str, Any]:
+    with store.transaction() as conn:
+        store.update(conn, "messages", reply.message_id,
+                     {"status": "failed", "updated_at": now()})
+    return {"detail": detail, "message_id": reply.message_id}
+
+
+def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]]:
+    """Events for an assistant message that has none stored (e.g. one loaded from fixtures)."""
+    text = row["content"]
+    pieces = [w if i == 0 else " " + w for i, w in enumerate(text.split(" ")) if w or i == 0]
+    events = [("reply.started", {"conversation_id": row["conversation_id"],
+                                 "user_message_id": row["parent_id"] or row["id"],
+                                 "message_id": row["id"],
+                                 "model": row["model"] or assistant.DEFAULT_MODEL})]
+    events += [("reply.delta", {"text": p}) for p in pieces if p]
+    model = row["model"] or assistant.DEFAULT_MODEL
+    events.append(("reply.completed", {
+        "message": message_out(store, row),
+        "usage": usage(row["input_tokens"], row["output_tokens"]),
+        "cost_estimate": cost(store, model, row["input_tokens"], row["output_tokens"]),
+        "sources": []}))
+    return [(e, json.dumps(d, separators=(",", ":"), ensure_ascii=False)) for e, d in events]

@@ -1,0 +1,47 @@
+"""Server-generated text (titles, summaries) in the supported languages: en (default), fr."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+__all__ = ["LANGUAGES", "key_topics", "title", "summary"]
+
+LANGUAGES = ("en", "fr")
+
+_STOP = set("""about after again also because been before being could does doing from have
+having here into just like more most much only other over same should some such than that
+their them then there these they this those through under very what when where which while
+with would your yours avec dans pour sont mais elle nous vous leur tout plus""".split())
+
+
+def key_topics(text: str, count: int) -> list[str]:
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", text.lower()) if w not in _STOP]
+    ranked = Counter(words).most_common()
+    # Most frequent first; ties keep the order of first appearance (Counter preserves it).
+    return [w[:100] for w, _ in ranked[:count]]
+
+
+def _join(items: list[str], lang: str) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" et " if lang == "fr" else " and ") + items[-1]
+
+
+def title(topics: list[str], lang: str) -> str:
+    if not topics:
+        return "Nouvelle conversation" if lang == "fr" else "New conversation"
+    words = _join([t.capitalize() if i == 0 else t for i, t in enumerate(topics)], lang)
+    return words[:200]
+
+
+def summary(message_count: int, topics: list[str], lang: str) -> str:
+    if lang == "fr":
+        if message_count == 0:
+            return "Aucun message pour l'instant."
+        about = f" sur {_join(topics, lang)}" if topics else ""
+        return f"{message_count} message{'s' if message_count > 1 else ''}{about}."
+    if message_count == 0:
+        return "No messages yet."
+    about = f" about {_join(topics, lang)}" if topics else ""
+    return f"{message_count} message{'s' if message_count != 1 else ''}{about}."

@@ -1,0 +1,171 @@
+"""All state: one SQLite database through the standard library, plus a folder of file bytes.
+
+Every list is keyset-paginated on `seq`, an INTEGER PRIMARY KEY that only grows (AUTOINCREMENT
+never reuses a value), with an index per list query so a page costs the same at 100 rows as at
+100,000. Each write is one transaction under one lock (and BEGIN IMMEDIATE for other processes
+sharing a file database), so concurrent writers lose nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Store"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, display_name TEXT NOT NULL,
+  salt BLOB NOT NULL, password_hash BLOB NOT NULL, dev_password TEXT);
+CREATE TABLE IF NOT EXISTS tokens (
+  token TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL,
+  title TEXT, status TEXT NOT NULL, chatbot_id TEXT, model TEXT, metadata TEXT NOT NULL,
+  is_anonymized INTEGER NOT NULL, mapping TEXT NOT NULL, created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS conv_user ON conversations(user_id, seq);
+CREATE INDEX IF NOT EXISTS conv_status ON conversations(user_id, status, seq);
+CREATE INDEX IF NOT EXISTS conv_chatbot ON conversations(user_id, chatbot_id, seq);
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+  conversation_id TEXT NOT NULL, parent_id TEXT, role TEXT NOT NULL, content TEXT NOT NULL,
+  original TEXT, status TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL, reactions TEXT NOT NULL, feedback TEXT,
+  metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS msg_conv ON messages(conversation_id, seq);
+CREATE INDEX IF NOT EXISTS msg_parent ON messages(parent_id);
+CREATE TABLE IF NOT EXISTS attachments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, message_id TEXT NOT NULL,
+  filename TEXT NOT NULL, content_type TEXT NOT NULL, size_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS att_msg ON attachments(message_id, seq);
+CREATE INDEX IF NOT EXISTS att_sha ON attachments(sha256);
+CREATE TABLE IF NOT EXISTS providers (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
+  name_key TEXT UNIQUE NOT NULL, api_endpoint TEXT NOT NULL, models TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS provider_configs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL,
+  provider_id TEXT NOT NULL, api_key TEXT NOT NULL, default_model TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (user_id, provider_id));
+CREATE INDEX IF NOT EXISTS cfg_user ON provider_configs(user_id, seq);
+CREATE TABLE IF NOT EXISTS shares (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+  conversation_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, title TEXT,
+  snapshot TEXT NOT NULL, created_at TEXT NOT NULL, snapshot_at TEXT NOT NULL, expires_at TEXT);
+CREATE INDEX IF NOT EXISTS share_user ON shares(user_id, seq);
+CREATE TABLE IF NOT EXISTS read_markers (
+  user_id TEXT NOT NULL, conversation_id TEXT NOT NULL, message_seq INTEGER NOT NULL,
+  message_id TEXT, read_at TEXT NOT NULL, PRIMARY KEY (user_id, conversation_id));
+CREATE TABLE IF NOT EXISTS reply_events (
+  message_id TEXT NOT NULL, position INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (message_id, position));
+CREATE TABLE IF NOT EXISTS prices (
+  model TEXT PRIMARY KEY, input_per_1k REAL NOT NULL, output_per_1k REAL NOT NULL,
+  currency TEXT NOT NULL);
+"""
+
+JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "snapshot"}
+
+
+def _row(cursor: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
+    row = {}
+    for (name, *_), value in zip(cursor.description, values):
+        row[name] = json.loads(value) if name in JSON_COLUMNS and value is not None else value
+    return row
+
+
+class Store:
+    """The database and the folder of attachment bytes (named by their sha256)."""
+
+    def __init__(self, db_path: str | None, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        (data_dir / "blobs").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False,
+                                    isolation_level=None)
+        self.conn.row_factory = _row
+        if db_path:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write, all or nothing; IMMEDIATE so other processes wait instead of failing."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchone()
+
+    def all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def insert(self, conn: sqlite3.Connection, table: str, row: dict[str, Any],
+               ignore: bool = False) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v
+                  for k, v in row.items()]
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})".replace("INSERT", verb, 1),
+                     values)
+
+    def update(self, conn: sqlite3.Connection, table: str, key: str, changes: dict[str, Any]
+               ) -> None:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v
+                  for k, v in changes.items()]
+        conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values, key])
+
+    def page(self, sql: str, args: list[Any], after: int | None, limit: int,
+             newest_first: bool = False) -> list[dict[str, Any]]:
+        """`sql` selects from one table with a WHERE clause; keyset on seq, limit+1 rows."""
+        if after is not None:
+            sql += " AND seq < ?" if newest_first else " AND seq > ?"
+            args = [*args, after]
+        sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
+        sql += " LIMIT ?"
+        return self.all(sql, *args, limit + 1)
+
+    # -- file bytes ---------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.data_dir / "blobs" / sha256
+
+    def write_blob(self, sha256: str, data: bytes) -> None:
+        path = self.blob_path(sha256)
+        if not path.exists():
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic, so a concurrent reader never sees half a file
+
+    def read_blob(self, sha256: str) -> bytes | None:
+        path = self.blob_path(sha256)
+        return path.read_bytes() if path.exists() else None
+
+    def drop_blob_if_unused(self, sha256: str) -> None:
+        if self.one("SELECT 1 AS x FROM attachments WHERE sha256 = ?", sha256):
+            return
+        if self.one("SELECT 1 AS x FROM shares WHERE instr(snapshot, ?) > 0", sha256):
+            return  # a share snapshot still offers these bytes for cloning
+        self.blob_path(sha256).unlink(missing_ok=True)
