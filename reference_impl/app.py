@@ -126,6 +126,11 @@ class ContractMiddleware:
         # Handlers read validated parameters from the context; with no path params left in
         # the scope, Connexion does not pass them again as keyword arguments.
         scope["path_params"] = {}
+        if call["call"].media_type == "multipart/form-data":
+            # The form is parsed once, here; hide it from Connexion, which would parse it
+            # again into temporary files nobody closes.
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            receive = _replay(b"", receive)
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -138,6 +143,12 @@ class ContractMiddleware:
             if started:
                 raise
             await send_error(send, exc)
+        finally:
+            body = call["call"].body
+            if call["call"].media_type == "multipart/form-data" and isinstance(body, dict):
+                for value in body.values():
+                    if isinstance(value, UploadFile):
+                        await value.close()  # spooled temporary files
 
     async def _check(self, scope: Scope, receive: Receive, op: OperationSpec
                      ) -> tuple[dict[str, Any], Receive]:
@@ -157,9 +168,15 @@ class ContractMiddleware:
         cookies = {}
         if "cookie" in headers:
             cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
-        parsed = self.validator.validate(op, scope.get("path_params", {}),
-                                         scope.get("query_string", b""), headers, cookies,
-                                         media_type, body, form)
+        try:
+            parsed = self.validator.validate(op, scope.get("path_params", {}),
+                                             scope.get("query_string", b""), headers, cookies,
+                                             media_type, body, form)
+        except ApiError:
+            for value in (form or {}).values():
+                if isinstance(value, UploadFile):
+                    await value.close()
+            raise
         return {"call": parsed, "user": user, "state": self.state}, receive
 
 
