@@ -1,0 +1,1 @@
+"""`chat-contract bench`: the reference server measured side by side with its peers."""
