@@ -4,11 +4,6 @@ from ..services import shares as svc
 from ._http import json_response, lang_of, no_content, parts
 
 
-async def get_conversation_share(context_):
-    store, user, call = parts(context_)
-    return json_response(svc.get_for_conversation(store, user, call.path["conversation_id"]))
-
-
 async def upsert_conversation_share(context_):
     store, user, call = parts(context_)
     share, created = svc.upsert(store, user, call.path["conversation_id"], call.body)
@@ -18,7 +13,13 @@ async def upsert_conversation_share(context_):
 async def list_shares(context_):
     store, user, call = parts(context_)
     q = call.query
-    return json_response(svc.list_page(store, user, q["limit"], q.get("cursor"), q.get("q")))
+    return json_response(svc.list_page(store, user, q["limit"], q.get("cursor"), q.get("q"),
+                                       q.get("conversation_id")))
+
+
+async def get_share(context_):
+    store, user, call = parts(context_)
+    return json_response(svc.get(store, user, call.path["share_id"]))
 
 
 async def delete_share(context_):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..assistant import count_tokens
-from ..errors import NotFound, RequestValidationError, field_error
+from ..errors import NotFound
 from ..store import Store
 from . import conversations
 from .anonymize import anonymize
@@ -46,20 +46,20 @@ def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content:
     return row
 
 
-def check_parent(store: Store, conversation_id: str, parent_id: str | None, where: list) -> None:
+def check_parent(store: Store, conversation_id: str, parent_id: str | None) -> None:
+    """A body naming a message that is not in this conversation: 404, as the contract says."""
     if parent_id is None:
         return
     if not store.one("SELECT 1 AS x FROM messages WHERE id = ? AND conversation_id = ?",
                      parent_id, conversation_id):
-        raise RequestValidationError([field_error(
-            where, "parent_id must name a message of the same conversation", "value_error")])
+        raise NotFound("Parent message not found in this conversation")
 
 
 def create(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
            ) -> dict[str, Any]:
     with store.transaction() as conn:
         conv = conversations.owned(store, user_id, conversation_id)
-        check_parent(store, conversation_id, body.get("parent_id"), ["body", "parent_id"])
+        check_parent(store, conversation_id, body.get("parent_id"))
         role = body.get("role", "user")
         tokens = count_tokens(body["content"])
         row = add(store, conn, conv, role=role, content=body["content"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Conflict, NotFound, RequestValidationError, field_error
+from ..errors import Conflict, NotFound
 from ..store import Store
 from .common import decode_cursor, new_id, now, page_of
 
@@ -65,8 +65,7 @@ def create_config(store: Store, user_id: str, body: dict[str, Any]) -> dict[str,
            "created_at": stamp, "updated_at": stamp}
     with store.transaction() as conn:
         if not store.one("SELECT 1 AS x FROM providers WHERE id = ?", body["provider_id"]):
-            raise RequestValidationError([field_error(
-                ["body", "provider_id"], "Unknown provider", "value_error")])
+            raise NotFound("Provider not found")
         if store.one("SELECT 1 AS x FROM provider_configs WHERE user_id = ? AND provider_id = ?",
                      user_id, body["provider_id"]):
             raise Conflict("You already have a configuration for this provider")

@@ -37,7 +37,7 @@ def start(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
     with store.transaction() as conn:
         conv = conversations.owned(store, user_id, conversation_id)
         parent_id = body.get("parent_id")
-        messages.check_parent(store, conversation_id, parent_id, ["body", "parent_id"])
+        messages.check_parent(store, conversation_id, parent_id)
         if parent_id is None:
             newest = store.one("SELECT id FROM messages WHERE conversation_id = ? "
                                "ORDER BY seq DESC LIMIT 1", conversation_id)

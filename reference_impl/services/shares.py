@@ -11,8 +11,7 @@ from ..store import Store
 from . import conversations
 from .common import decode_cursor, new_id, now, page_of
 
-__all__ = ["upsert", "get_for_conversation", "list_page", "delete", "public", "clone",
-           "new_share_id"]
+__all__ = ["upsert", "get", "list_page", "delete", "public", "clone", "new_share_id"]
 
 
 def new_share_id() -> str:
@@ -65,17 +64,24 @@ def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any
     return _out(store.one("SELECT * FROM shares WHERE id = ?", share_id)), existing is None
 
 
-def get_for_conversation(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
-    conversations.owned(store, user_id, conversation_id)
-    row = store.one("SELECT * FROM shares WHERE conversation_id = ?", conversation_id)
+def _owned(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
+    """The user's share link, expired or not; 404 when missing or someone else's."""
+    row = store.one("SELECT * FROM shares WHERE id = ? AND user_id = ?", share_id, user_id)
     if row is None:
-        raise NotFound("This conversation has no share link")
-    return _out(row)
+        raise NotFound("Share not found")
+    return row
 
 
-def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str | None
-              ) -> dict[str, Any]:
+def get(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
+    return _out(_owned(store, user_id, share_id))
+
+
+def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str | None,
+              conversation_id: str | None = None) -> dict[str, Any]:
     sql, args = "SELECT * FROM shares WHERE user_id = ?", [user_id]
+    if conversation_id is not None:
+        # shares.conversation_id is UNIQUE (indexed): at most one row, found in one lookup.
+        sql, args = sql + " AND conversation_id = ?", [*args, conversation_id]
     if q is not None:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         sql, args = sql + " AND title LIKE ? ESCAPE '\\'", [*args, f"%{escaped}%"]
@@ -85,9 +91,7 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str
 
 def delete(store: Store, user_id: str, share_id: str) -> None:
     with store.transaction() as conn:
-        row = store.one("SELECT * FROM shares WHERE id = ? AND user_id = ?", share_id, user_id)
-        if row is None:
-            raise NotFound("Share not found")
+        row = _owned(store, user_id, share_id)
         conn.execute("DELETE FROM shares WHERE id = ?", (share_id,))
     for m in row["snapshot"]["messages"]:
         for a in m["attachments"]:

@@ -6,6 +6,7 @@ from reference_impl.services.common import encode_cursor
 
 LISBON = "0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a70"
 FIRST_MSG = "9a7f3c2d-1b4e-4c6a-8d2f-3e4a5b6c7d80"
+ASSISTANT_MSG = "5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 ATTACHMENT = "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b"
 PROVIDER = "2b9e6f1a-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
 CONFIG = "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a"
@@ -105,8 +106,16 @@ def test_messages_threading_and_anonymisation(make_api, run):
         c = (await api.call("POST", base, json={"content": "c", "parent_id": b["id"]})).json()
         got = (await api.call("GET", f"/api/v1/conversations/{conv['id']}")).json()
         assert got["deanonymization_mapping"] == {"<EMAIL_1>": "ann@example.org"}
-        r = await api.call("POST", base, json={"content": "x", "parent_id": FIRST_MSG})
-        assert r.status_code == 422
+        # A parent in another conversation, or none at all: the named resource is missing.
+        for parent in (FIRST_MSG, MISSING):
+            r = await api.call("POST", base, json={"content": "x", "parent_id": parent})
+            assert r.status_code == 404 and isinstance(r.json()["detail"], str)
+            r = await api.call("POST", f"/api/v1/conversations/{conv['id']}/replies",
+                               json={"content": "x", "parent_id": parent})
+            assert r.status_code == 404
+        r = await api.call("POST", f"/api/v1/conversations/{conv['id']}/read",
+                           json={"message_id": FIRST_MSG})
+        assert r.status_code == 404
         r = await api.call("PATCH", f"/api/v1/messages/{b['id']}",
                            json={"reactions": ["👍"], "feedback": {"rating": "up"}})
         assert r.json()["feedback"] == {"rating": "up"}
@@ -199,7 +208,7 @@ def test_providers_and_configs(make_api, run):
         assert r.status_code == 409
         r = await api.call("POST", "/api/v1/provider-configs",
                            json={"provider_id": MISSING, "api_key": "sk-secret-key-9876"})
-        assert r.status_code == 422
+        assert r.status_code == 404 and r.json() == {"detail": "Provider not found"}
         r = await api.call("PATCH", f"/api/v1/provider-configs/{cfg['id']}",
                            json={"api_key": "sk-rotated-5555"})
         assert r.json()["api_key_hint"] == "…5555"
@@ -227,6 +236,12 @@ def test_shares_snapshot_expiry_revoke_clone(make_api, run):
                            json={"expiry_days": 7})
         share = r.json()
         assert r.status_code == 201 and len(share["id"]) >= 22
+        r = await api.call("GET", f"/api/v1/shares/{share['id']}")
+        assert r.json() == share
+        r = await api.call("GET", "/api/v1/shares", params={"conversation_id": conv["id"]})
+        assert r.json() == {"items": [share], "next_cursor": None}
+        r = await api.call("GET", f"/api/v1/shares/{EXPIRED_SHARE}")  # the owner sees it
+        assert r.status_code == 200 and r.json()["expires_at"].startswith("2026-10-27")
         await api.call("POST", f"/api/v1/conversations/{conv['id']}/messages",
                        json={"content": "after"})
         public = (await api.call("GET", share["public_path"], token=None)).json()
@@ -243,6 +258,8 @@ def test_shares_snapshot_expiry_revoke_clone(make_api, run):
         assert (await api.call("DELETE", f"/api/v1/shares/{share['id']}")).status_code == 204
         r = await api.call("GET", share["public_path"], token=None)
         assert r.status_code == 404
-        r = await api.call("GET", f"/api/v1/conversations/{conv['id']}/share")
+        r = await api.call("GET", f"/api/v1/shares/{share['id']}")
         assert r.status_code == 404
+        r = await api.call("GET", "/api/v1/shares", params={"conversation_id": conv["id"]})
+        assert r.json() == {"items": [], "next_cursor": None}
     run(go())

@@ -3,21 +3,56 @@
 import asyncio
 import logging
 
-from .test_flows import ATTACHMENT, CONFIG, FIRST_MSG, LISBON, LIVE_SHARE
+from .test_flows import (ASSISTANT_MSG, ATTACHMENT, CONFIG, EXPIRED_SHARE, FIRST_MSG, LISBON,
+                         LIVE_SHARE)
 
 
 def test_second_user_gets_404_for_every_kind(make_api, run):
     async def go():
         bob = await (await make_api()).login("bob")
-        for method, url in [("GET", f"/api/v1/conversations/{LISBON}"),
-                            ("GET", f"/api/v1/messages/{FIRST_MSG}"),
-                            ("GET", f"/api/v1/attachments/{ATTACHMENT}"),
-                            ("GET", f"/api/v1/attachments/{ATTACHMENT}/content"),
-                            ("GET", f"/api/v1/provider-configs/{CONFIG}"),
-                            ("GET", f"/api/v1/conversations/{LISBON}/share"),
-                            ("DELETE", f"/api/v1/shares/{LIVE_SHARE}")]:
-            r = await bob.call(method, url)
+        conv = f"/api/v1/conversations/{LISBON}"
+        for method, url, body in [
+                ("GET", conv, None), ("PATCH", conv, {"title": "mine"}), ("DELETE", conv, None),
+                ("GET", f"{conv}/messages", None), ("POST", f"{conv}/messages", {"content": "x"}),
+                ("POST", f"{conv}/replies", {"content": "x"}), ("GET", f"{conv}/summary", None),
+                ("POST", f"{conv}/title", {}), ("POST", f"{conv}/read", {}),
+                ("PUT", f"{conv}/share", {}),
+                ("GET", f"/api/v1/messages/{FIRST_MSG}", None),
+                ("PATCH", f"/api/v1/messages/{FIRST_MSG}", {"content": "x"}),
+                ("DELETE", f"/api/v1/messages/{FIRST_MSG}", None),
+                ("GET", f"/api/v1/messages/{ASSISTANT_MSG}/events", None),
+                ("GET", f"/api/v1/messages/{FIRST_MSG}/attachments", None),
+                ("GET", f"/api/v1/attachments/{ATTACHMENT}", None),
+                ("GET", f"/api/v1/attachments/{ATTACHMENT}/content", None),
+                ("DELETE", f"/api/v1/attachments/{ATTACHMENT}", None),
+                ("GET", f"/api/v1/provider-configs/{CONFIG}", None),
+                ("PATCH", f"/api/v1/provider-configs/{CONFIG}", {"default_model": "m"}),
+                ("DELETE", f"/api/v1/provider-configs/{CONFIG}", None),
+                ("GET", f"/api/v1/shares/{LIVE_SHARE}", None),
+                ("GET", f"/api/v1/shares/{EXPIRED_SHARE}", None),
+                ("DELETE", f"/api/v1/shares/{LIVE_SHARE}", None)]:
+            r = await bob.call(method, url, json=body) if body is not None \
+                else await bob.call(method, url)
+            assert r.status_code == 404, (method, url, r.text)
+        # Bodies naming alice's resources: 404 as well, not a validation error.
+        own = (await bob.call("POST", "/api/v1/conversations", json={})).json()["id"]
+        for url, body in [(f"/api/v1/conversations/{own}/messages",
+                           {"content": "x", "parent_id": FIRST_MSG}),
+                          (f"/api/v1/conversations/{own}/replies",
+                           {"content": "x", "parent_id": FIRST_MSG}),
+                          (f"/api/v1/conversations/{own}/read", {"message_id": FIRST_MSG})]:
+            r = await bob.call("POST", url, json=body)
             assert r.status_code == 404, (url, r.text)
+        # Lists never show alice's resources to bob.
+        for url, params in [("/api/v1/shares", {"conversation_id": LISBON}),
+                            ("/api/v1/shares", {}), ("/api/v1/provider-configs", {}),
+                            ("/api/v1/conversations", {"q": "Lisbon"})]:
+            items = (await bob.call("GET", url, params=params)).json()["items"]
+            assert all(LISBON not in str(i) and CONFIG not in str(i) for i in items), url
+        # Nothing of alice's changed.
+        alice = await bob.login("alice")
+        assert (await alice.call("GET", conv)).json()["title"] == "Trip to Lisbon"
+        assert (await alice.call("GET", f"/api/v1/shares/{LIVE_SHARE}")).status_code == 200
     run(go())
 
 
