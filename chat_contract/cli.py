@@ -12,6 +12,7 @@ __all__ = ["main"]
 SUBCOMMANDS = {
     "serve": ("reference_impl.cli", "Start the reference server."),
     "check": ("conformance.cli", "Check a deployment against the contract."),
+    "bench": ("chat_contract.bench.cli", "Measure the reference server against Prism and Starlette."),
 }
 
 

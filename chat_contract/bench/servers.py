@@ -80,7 +80,7 @@ def answers(path: str, *, statuses: set[int]) -> Callable[[str], bool]:
 
 def reference_command(port: int, db: Path, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "chat_contract.cli", "serve", "--host", HOST, "--port", str(port),
-            "--db", str(db), "--workers", str(workers), "--quiet"]
+            "--db", str(db), "--workers", str(workers)]
 
 
 def prism_command(port: int, spec: Path) -> list[str]:

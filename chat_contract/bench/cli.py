@@ -1,0 +1,235 @@
+"""`chat-contract bench`: the reference server against Prism and bare Starlette, in one run.
+
+Every figure comes from the same run on the same machine, so the ratios are meaningful even
+where the absolute numbers are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from chat_contract.resources import spec_path
+
+from .load import Request, WrkMissing, run_wrk
+from .servers import Server, answers, free_port, prism_command, reference_command, starlette_command
+
+__all__ = ["main"]
+
+USERNAME, PASSWORD = "alice", "alice-dev-password"  # a fixture user of the reference server
+ENDPOINTS = ("list", "get", "create")
+SCALES = (100, 100_000)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chat-contract bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="short runs (about a minute in all), for CI")
+    p.add_argument("--out", type=Path, help="write the figures as JSON to this file")
+    p.add_argument("--chart", type=Path, help="draw a PNG bar chart of throughput to this file")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--seconds", type=float, help="seconds per measurement (default 10, --quick 2)")
+    p.add_argument("--workers", type=int, default=1, help="reference server worker processes")
+    p.add_argument("--skip", action="append", default=[], choices=["prism", "conformance", "scale"],
+                   help="leave out a part of the run (repeatable)")
+    return p
+
+
+def login(base_url: str) -> str:
+    response = httpx.post(f"{base_url}/api/v1/auth/token",
+                          data={"username": USERNAME, "password": PASSWORD}, timeout=10)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def _logs_in(base_url: str) -> bool:
+    try:
+        return httpx.post(f"{base_url}/api/v1/auth/token", data={"username": USERNAME, "password": PASSWORD},
+                          timeout=1.0).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _reference(tmp: Path, name: str, workers: int = 1) -> Server:
+    port = free_port()
+    return Server("reference", reference_command(port, tmp / f"{name}.db", workers), port, _logs_in)
+
+
+def _requests(base_url: str, token: str, conversation_id: str) -> dict[str, Request]:
+    auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return {
+        "list": Request(method="GET", url=f"{base_url}/api/v1/conversations?limit=20", headers=auth),
+        "get": Request(method="GET", url=f"{base_url}/api/v1/conversations/{conversation_id}", headers=auth),
+        "create": Request(
+            method="POST", url=f"{base_url}/api/v1/conversations/{conversation_id}/messages",
+            headers={**auth, "Content-Type": "application/json"},
+            body=json.dumps({"content": "A benchmark message", "role": "user"}),
+        ),
+    }
+
+
+def _bodies(requests: dict[str, Request]) -> dict[str, str]:
+    """The reference server's own answers, which the Starlette peer then serves verbatim."""
+    bodies = {}
+    for name, request in requests.items():
+        response = httpx.request(request.method, request.url, headers=request.headers,
+                                 content=request.body, timeout=10)
+        response.raise_for_status()
+        bodies[name] = response.text
+    return bodies
+
+
+def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> dict:
+    figures: dict = {"servers": {}, "endpoints": list(ENDPOINTS)}
+    with _reference(tmp, "throughput", args.workers) as reference:
+        token = login(reference.base_url)
+        listing = httpx.get(f"{reference.base_url}/api/v1/conversations",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        conversation_id = listing["items"][0]["id"]
+        bodies_file = tmp / "bodies.json"
+        bodies_file.write_text(json.dumps(_bodies(_requests(reference.base_url, token, conversation_id))))
+        peers = [reference]
+        port = free_port()
+        peers.append(Server("starlette", starlette_command(port, bodies_file), port,
+                            answers("/api/v1/conversations", statuses={200})).start())
+        if "prism" not in args.skip:
+            port = free_port()
+            peers.append(Server("prism", prism_command(port, spec_path()), port,
+                                answers("/api/v1/users/me", statuses={200, 401})).start(timeout=120))
+        try:
+            for endpoint in ENDPOINTS:
+                # Servers take turns per endpoint, so a slow spell of the machine hits all of them.
+                for server in peers:
+                    request = _requests(server.base_url, token, conversation_id)[endpoint]
+                    run_wrk(request, connections=args.connections, seconds=1)  # warm-up
+                    result = run_wrk(request, connections=args.connections, seconds=seconds)
+                    if result.non_2xx or result.errors:
+                        raise RuntimeError(f"{server.name} {endpoint}: {result.non_2xx} non-2xx answers, "
+                                           f"{result.errors} socket errors")
+                    figures["servers"].setdefault(server.name, {})[endpoint] = {
+                        "rps": result.requests_per_second, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
+                    }
+                    _progress(f"{endpoint:<7} {server.name:<10} {result.requests_per_second:>9.0f} req/s")
+        finally:
+            for server in peers[1:]:
+                server.stop()
+    ours = figures["servers"]["reference"]
+    figures["ratios"] = {
+        endpoint: {
+            **({"ratio_vs_prism": ours[endpoint]["rps"] / figures["servers"]["prism"][endpoint]["rps"]}
+               if "prism" in figures["servers"] else {}),
+            "ratio_vs_starlette": ours[endpoint]["rps"] / figures["servers"]["starlette"][endpoint]["rps"],
+        }
+        for endpoint in ENDPOINTS
+    }
+    return figures
+
+
+def measure_startup(tmp: Path, runs: int) -> float:
+    """Seconds from spawning `chat-contract serve` to its first successful login (best of runs)."""
+    best = float("inf")
+    for i in range(runs):
+        with _reference(tmp, f"startup-{i}") as server:
+            best = min(best, server.ready_after_s)
+    return best
+
+
+def measure_conformance(tmp: Path, profiles: list[str]) -> dict:
+    """Wall time of the conformance suite's profiles against a fresh reference server."""
+    timings = {}
+    for profile in profiles:
+        with _reference(tmp, f"conformance-{profile}") as server:
+            started = time.perf_counter()
+            completed = subprocess.run(
+                [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", server.base_url,
+                 "--profile", profile, "--username", USERNAME, "--password", PASSWORD,
+                 "--username-2", "bob", "--password-2", "bob-dev-password"],
+                capture_output=True, text=True, timeout=1800,
+            )
+            timings[profile] = {"seconds": time.perf_counter() - started, "exit_code": completed.returncode}
+            _progress(f"conformance {profile}: {timings[profile]['seconds']:.1f} s, exit {completed.returncode}")
+    return timings
+
+
+def measure_scale(tmp: Path, seconds: float) -> dict:
+    """List latency (one connection, first page) with few and with many conversations."""
+    from .scale import add_conversations
+
+    latencies = {}
+    for count in SCALES:
+        server = _reference(tmp, f"scale-{count}")
+        with server:
+            pass  # the first start creates the database and loads the fixtures
+        add_conversations(tmp / f"scale-{count}.db", USERNAME, count)
+        with server:
+            token = login(server.base_url)
+            request = _requests(server.base_url, token, "")["list"]
+            run_wrk(request, connections=1, seconds=1)
+            result = run_wrk(request, connections=1, seconds=seconds)
+        latencies[str(count)] = {"p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "rps": result.requests_per_second}
+        _progress(f"list with {count:>7} conversations: p50 {result.p50_ms:.2f} ms")
+    small, large = (latencies[str(n)]["p50_ms"] for n in SCALES)
+    return {"conversations": latencies, "ratio_p50": large / small}
+
+
+def _progress(line: str) -> None:
+    print(f"  {line}", file=sys.stderr, flush=True)
+
+
+def render(figures: dict) -> str:
+    lines = [f"{'endpoint':<8} {'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}"]
+    for endpoint in figures["endpoints"]:
+        for server, by_endpoint in figures["servers"].items():
+            f = by_endpoint[endpoint]
+            lines.append(f"{endpoint:<8} {server:<10} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}")
+    lines.append("")
+    for endpoint, ratios in figures["ratios"].items():
+        parts = [f"{k.removeprefix('ratio_')} {v:.2f}x" for k, v in ratios.items()]
+        lines.append(f"{endpoint:<8} reference " + ", ".join(parts))
+    if "startup_s" in figures:
+        lines.append(f"start-up to first successful login: {figures['startup_s']:.2f} s")
+    for profile, timing in figures.get("conformance", {}).items():
+        lines.append(f"conformance {profile} profile: {timing['seconds']:.1f} s (exit {timing['exit_code']})")
+    if "list_latency" in figures:
+        scale = figures["list_latency"]
+        parts = [f"{n} conversations p50 {v['p50_ms']:.2f} ms" for n, v in scale["conversations"].items()]
+        lines.append("list latency: " + ", ".join(parts) + f" (ratio {scale['ratio_p50']:.2f})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    os.environ.setdefault("SCHEMATHESIS_TELEMETRY", "false")
+    with tempfile.TemporaryDirectory(prefix="chat-contract-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            figures = {
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+                "connections": args.connections, "seconds_per_measurement": seconds, "workers": args.workers,
+                **measure_throughput(tmp, args, seconds),
+                "startup_s": measure_startup(tmp, 1 if args.quick else 3),
+            }
+            if "conformance" not in args.skip:
+                figures["conformance"] = measure_conformance(tmp, ["smoke"] if args.quick else ["smoke", "ci"])
+            if "scale" not in args.skip:
+                figures["list_latency"] = measure_scale(tmp, seconds)
+        except (WrkMissing, FileNotFoundError, RuntimeError) as exc:
+            print(f"chat-contract bench: {exc}", file=sys.stderr)
+            return 2
+    print(render(figures))
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    if args.chart:
+        from .chart import draw
+
+        draw(figures, args.chart)
+    return 0
