@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .routing import specificity
+
 __all__ = ["BridgeError", "to_openapi30"]
 
 
@@ -48,6 +50,10 @@ def to_openapi30(spec31: dict[str, Any]) -> dict[str, Any]:
             raise BridgeError(f"{key!r} has no OpenAPI 3.0 equivalent")
     spec = copy.deepcopy(spec31)
     spec["openapi"] = "3.0.3"
+    # Connexion's router takes the first route matching path and method; listing concrete
+    # paths before templated ones gives OpenAPI's precedence for methods both declare
+    # (routing.MethodGuard handles the methods only one of them declares).
+    spec["paths"] = {p: spec["paths"][p] for p in sorted(spec.get("paths", {}), key=specificity)}
     info = spec.get("info", {})
     info.pop("summary", None)  # 3.1-only; the description carries the same text
     info.get("license", {}).pop("identifier", None)  # 3.1-only SPDX id; the name stays

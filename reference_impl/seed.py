@@ -34,7 +34,9 @@ def load(store: Store, folder: Path) -> list[dict[str, str]]:
                 "dev_password": u["password"]}, ignore=True)
         for p in seed.get("prices", []):
             store.insert(conn, "prices", p, ignore=True)
-        for c in seed.get("conversations", []):
+        # Lists order by insertion (seq); inserting by creation time makes that order agree
+        # with the fixtures' created_at, whatever order the file lists them in.
+        for c in sorted(seed.get("conversations", []), key=lambda c: c["created_at"]):
             store.insert(conn, "conversations", {
                 "id": c["id"], "user_id": users[c["owner"]], "title": c["title"],
                 "status": c["status"], "chatbot_id": c.get("chatbot_id"),

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from ..errors import RequestValidationError, field_error
 from ..store import Store
 
 __all__ = ["new_id", "now", "encode_cursor", "decode_cursor", "page_of", "language",
@@ -32,26 +28,35 @@ def parse_instant(text: str) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_CURSOR = re.compile(r"^s([0-9]{1,18})$")
+# Cursors are keyset positions (a row's `seq`) written as a number in base-64url digits. Every
+# string the contract's Cursor parameter allows (^[A-Za-z0-9_-]+$, up to 200 characters) reads
+# as some number, so every such cursor is a position: no cursor is ever rejected, one beyond
+# the last row simply gives an empty page. Positions are clamped to SQLite's integer range.
+_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {c: i for i, c in enumerate(_DIGITS)}
+_MAX_POSITION = 2 ** 63 - 1
 
 
 def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+    digits = ""
+    while True:
+        seq, rest = divmod(seq, 64)
+        digits = _DIGITS[rest] + digits
+        if seq == 0:
+            return digits
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    """The seq a cursor points after; a cursor this server did not issue is a 422."""
+    """The keyset position a cursor names (None: from the start)."""
     if cursor is None:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    match = _CURSOR.match(text)
-    if not match:
-        raise RequestValidationError([field_error(["query", "cursor"], "Invalid cursor",
-                                                  "value_error")])
-    return int(match.group(1))
+    position = 0
+    for char in cursor:
+        # Validation has held the cursor to the alphabet; anything else counts as digit 0.
+        position = position * 64 + _VALUE.get(char, 0)
+        if position > _MAX_POSITION:
+            return _MAX_POSITION
+    return position
 
 
 def page_of(rows: list[dict[str, Any]], limit: int, shape) -> dict[str, Any]:

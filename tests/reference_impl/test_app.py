@@ -59,11 +59,63 @@ def test_wrong_media_type_is_415_and_big_body_413(make_api, run):
     run(go())
 
 
-def test_invalid_cursor_is_422_at_query_cursor(make_api, run):
+def test_every_schema_valid_cursor_is_a_position(make_api, run):
+    """The Cursor parameter allows ^[A-Za-z0-9_-]+$ up to 200 characters: none may fail."""
     async def go():
         api = await (await make_api()).login()
-        r = await api.call("GET", CONV, params={"cursor": "abc"})
+        for cursor in ("0", "A", "-", "_", "abc", "MTI", "z" * 11, "_" * 200, "A" * 200):
+            for url in (CONV, "/api/v1/shares", "/api/v1/providers", "/api/v1/provider-configs",
+                        f"{CONV}/0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a70/messages"):
+                r = await api.call("GET", url, params={"cursor": cursor})
+                assert r.status_code == 200, (url, cursor, r.text)
+        # Past the end (oldest-first list): an empty page, not an error.
+        r = await api.call("GET", "/api/v1/providers", params={"cursor": "_" * 200})
+        assert r.json() == {"items": [], "next_cursor": None}
+        # Outside the contract's pattern: a validation error at query.cursor.
+        r = await api.call("GET", CONV, params={"cursor": "a=b"})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "cursor"]
+    run(go())
+
+
+def test_patch_on_a_concrete_path_is_405_not_the_templated_operation(make_api, run):
+    """`/conversations/bulk-delete` is a concrete path: it never falls to `{conversation_id}`."""
+    async def go():
+        api = await (await make_api()).login()
+        auth = {"Authorization": f"Bearer {api.token}"}
+        # 405 is an undeclared method, outside every operation: checked here, not by the contract.
+        for method in ("PATCH", "GET", "DELETE", "PUT"):
+            r = await api.client.request(method, f"{CONV}/bulk-delete", json={"title": "x"},
+                                         headers=auth)
+            assert r.status_code == 405, (method, r.text)
+            assert r.headers["allow"] == "POST" and r.json() == {"detail": "Method Not Allowed"}
+        r = await api.client.post(f"{CONV}/0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a70", json={},
+                                  headers=auth)
+        assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, DELETE, PATCH"
+    run(go())
+
+
+def test_unusable_accept_language_falls_back_to_english(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        conv = "/api/v1/conversations/0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a70"
+        for value in ("0" * 200, "", "*", "de", "fr;q=abc", ";;;,", "fr;q=0", "x" * 200):
+            for method, url in (("GET", f"{conv}/summary"), ("GET", f"{conv}/messages"),
+                                ("POST", f"{conv}/title"),
+                                ("GET", "/api/v1/public/shares/q8Xr2mKp4Vt7Yw1Zb3Nc6D")):
+                r = await api.call(method, url, headers={"Accept-Language": value})
+                assert r.status_code == 200, (value, url, r.text)
+                assert r.headers["content-language"] == "en", (value, url)
+    run(go())
+
+
+def test_malformed_multipart_is_422(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        url = "/api/v1/messages/9a7f3c2d-1b4e-4c6a-8d2f-3e4a5b6c7d80/attachments"
+        body = b"--b1\r\n[['t'], {}]--b1--\r\n"  # a part with no headers at all
+        r = await api.call("POST", url, content=body,
+                           headers={"content-type": "multipart/form-data; boundary=b1"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][0] == "body"
     run(go())
 
 
