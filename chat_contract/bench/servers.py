@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,16 +34,20 @@ class Server:
         self.base_url = f"http://{HOST}:{port}"
         self.process: subprocess.Popen | None = None
         self.ready_after_s: float | None = None
+        self._stderr = None
 
     def start(self, timeout: float = 60.0) -> "Server":
         started = time.perf_counter()
+        # A file, not a pipe: a pipe nobody drains fills up and stalls a chatty server.
+        self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            self.command, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True
         )
         deadline = started + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()[-2000:]}")
+                self._stderr.seek(0)
+                raise RuntimeError(f"{self.name} exited: {self._stderr.read().decode(errors='replace')[-2000:]}")
             if self.probe(self.base_url):
                 self.ready_after_s = time.perf_counter() - started
                 return self
@@ -58,6 +63,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> "Server":
         return self.start()
