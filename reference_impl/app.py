@@ -59,6 +59,7 @@ class Settings:
     fixtures: Path | None = None
     data_dir: Path | None = None
     token_delay: float = 0.005  # seconds between reply.delta events
+    keep_alive: float = 10.0    # longest silence on an SSE stream before a comment line
 
 
 @dataclass
@@ -241,7 +242,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         else:
             data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
     store = Store(settings.db_path, data_dir)
-    state = State(store, ReplyRunner(store, settings.token_delay), settings)
+    state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive), settings)
     state.fixture_users = seed.load(store, settings.fixtures or fixtures_dir())
     validator = ContractValidator(contract)
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import os
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main", "build_app_from_env"]
+
+_ARGS_VARIABLE = "CHAT_CONTRACT_SERVE_ARGS"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,12 +40,31 @@ def _settings_from(args: argparse.Namespace):
                     token_delay=args.token_delay)
 
 
+def _quiet_import_warnings() -> None:
+    # Connexion imports starlette.testclient at import time, and Starlette warns about it;
+    # the server never uses that client, so the warning is noise on every start-up.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+
 def build_app_from_env():
-    """Factory for uvicorn workers: settings travel in CHAT_CONTRACT_SERVE_ARGS."""
+    """Factory for uvicorn workers: settings travel in CHAT_CONTRACT_SERVE_ARGS (JSON)."""
+    _quiet_import_warnings()
     from .app import create_app
-    args = _parser().parse_args(os.environ.get("CHAT_CONTRACT_SERVE_ARGS", "").split("\0")
-                                if os.environ.get("CHAT_CONTRACT_SERVE_ARGS") else [])
+    args = _parser().parse_args(json.loads(os.environ.get(_ARGS_VARIABLE, "[]")))
     return create_app(_settings_from(args))[0]
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging with the worker's process id on every line (which worker served what),
+    and the server's own warnings (e.g. a failed reply) on the same stream as uvicorn's."""
+    from uvicorn.config import LOGGING_CONFIG
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = formatter["fmt"].replace("%(levelprefix)s",
+                                                    "%(levelprefix)s [%(process)d]", 1)
+    config["loggers"]["reference_impl"] = {"handlers": ["default"], "level": "INFO",
+                                           "propagate": False}
+    return config
 
 
 def main(argv: list[str]) -> int:
@@ -49,6 +74,7 @@ def main(argv: list[str]) -> int:
               "database file)", file=sys.stderr)
         return 2
     import uvicorn
+    _quiet_import_warnings()
     from .app import DOCS_PATH, create_app
     app, state = create_app(_settings_from(args))
     base = f"http://{args.host}:{args.port}"
@@ -57,9 +83,11 @@ def main(argv: list[str]) -> int:
     for u in state.fixture_users:
         print(f"  {u['username']} / {u['password']}", flush=True)
     if args.workers > 1:
-        os.environ["CHAT_CONTRACT_SERVE_ARGS"] = "\0".join(argv)
+        os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # read back by each worker process
         uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
-                    port=args.port, workers=args.workers, access_log=True)
+                    port=args.port, workers=args.workers, access_log=True,
+                    log_config=log_config())
     else:
-        uvicorn.run(app, host=args.host, port=args.port, access_log=True)
+        uvicorn.run(app, host=args.host, port=args.port, access_log=True,
+                    log_config=log_config())
     return 0

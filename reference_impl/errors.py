@@ -6,7 +6,8 @@
       ├── Conflict                       -> 409
       ├── PayloadTooLarge                -> 413
       ├── UnsupportedMediaType           -> 415
-      └── RequestValidationError(errors) -> 422 {"detail": [{"loc", "msg", "type"}, ...]}
+      ├── RequestValidationError(errors) -> 422 {"detail": [{"loc", "msg", "type"}, ...]}
+      └── ServiceUnavailable             -> 503 + Retry-After (a busy database, a failed reply)
 
 Services raise these; `error_response` renders them. `JsonErrorsMiddleware` wraps the whole
 application so that nothing else reaches a client: Connexion's problem+json, Starlette's
@@ -23,7 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ApiError", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge",
-    "UnsupportedMediaType", "RequestValidationError", "field_error", "error_response",
+    "UnsupportedMediaType", "RequestValidationError", "ServiceUnavailable", "field_error",
+    "error_response",
     "JsonErrorsMiddleware",
 ]
 
@@ -78,6 +80,16 @@ class RequestValidationError(ApiError):
 
     def body(self) -> Any:
         return {"detail": self.errors}
+
+
+class ServiceUnavailable(ApiError):
+    """Transient: the client may retry after `retry_after` seconds (documented on every operation)."""
+
+    status = 503
+
+    def __init__(self, detail: str = "Service temporarily unavailable", retry_after: int = 1
+                 ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 def field_error(loc: list, msg: str, type_: str) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """All state: one SQLite database through the standard library, plus a folder of file bytes.
 
+SQLite's "database is locked" (another process held the write lock past busy_timeout) is
+translated here, once, into the contract's 503 with Retry-After.
+
 Every list is keyset-paginated on `seq`, an INTEGER PRIMARY KEY that only grows (AUTOINCREMENT
 never reuses a value), with an index per list query so a page costs the same at 100 rows as at
 100,000. Each write is one transaction under one lock (and BEGIN IMMEDIATE for other processes
@@ -14,6 +17,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from .errors import ServiceUnavailable
 
 __all__ = ["Store"]
 
@@ -80,6 +85,16 @@ def _row(cursor: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
     return row
 
 
+@contextmanager
+def _busy_is_503() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise ServiceUnavailable("The database is busy; retry shortly") from exc
+        raise
+
+
 class Store:
     """The database and the folder of attachment bytes (named by their sha256)."""
 
@@ -103,21 +118,22 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write, all or nothing; IMMEDIATE so other processes wait instead of failing."""
-        with self._lock:
+        with self._lock, _busy_is_503():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
 
     def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
-        with self._lock:
+        with self._lock, _busy_is_503():
             return self.conn.execute(sql, args).fetchone()
 
     def all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._lock, _busy_is_503():
             return self.conn.execute(sql, args).fetchall()
 
     def insert(self, conn: sqlite3.Connection, table: str, row: dict[str, Any],

@@ -2,22 +2,28 @@
 
 The job runs independently of any client: a client that disconnects mid-stream leaves the
 reply to complete and be stored. Every event is stored as it is produced (position = SSE id),
-so a stream can be replayed or resumed with Last-Event-ID, live or afterwards, from any worker.
+so a stream can be replayed or resumed with Last-Event-ID, live or afterwards, from any worker:
+the process running the job wakes its own readers at once, other processes poll the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 from typing import Any, AsyncIterator
 
 from .errors import ApiError
 from .services import replies
 from .store import Store
 
-__all__ = ["ReplyRunner", "format_event"]
+__all__ = ["ReplyRunner", "format_event", "KEEP_ALIVE"]
 
-KEEP_ALIVE_SECONDS = 10.0
+log = logging.getLogger("reference_impl")
+
+KEEP_ALIVE = b": keep-alive\n\n"
+POLL_SECONDS = 0.05  # how often a reader polls for events another process is writing
 
 
 def format_event(position: int, event: str, data: str) -> bytes:
@@ -29,11 +35,16 @@ def _dump(data: Any) -> str:
 
 
 class ReplyRunner:
-    """Runs reply jobs and serves their events; `token_delay` paces reply.delta events."""
+    """Runs reply jobs and serves their events.
 
-    def __init__(self, store: Store, token_delay: float) -> None:
+    `token_delay` paces reply.delta events; `keep_alive` is the longest silence on a stream
+    before a comment line is sent, so that proxies do not close an idle connection.
+    """
+
+    def __init__(self, store: Store, token_delay: float, keep_alive: float = 10.0) -> None:
         self.store = store
         self.token_delay = token_delay
+        self.keep_alive = keep_alive
         self._live: dict[str, asyncio.Event] = {}   # message id -> "a new event was stored"
         self._tasks: set[asyncio.Task] = set()
 
@@ -46,33 +57,46 @@ class ReplyRunner:
             signal.set()
 
     async def run(self, reply: replies.Reply, delay: float | None = None) -> dict[str, Any]:
-        """Produce and store every event of `reply`; the final event's payload."""
+        """Produce and store every event of `reply`; the final event's payload.
+
+        A failure on the way (the conversation deleted meanwhile, a database error) ends the
+        reply with an `error` event and the assistant message stored as `failed`.
+        """
         delay = self.token_delay if delay is None else delay
         self._live.setdefault(reply.message_id, asyncio.Event())
-        position = 0
+        position = 0  # the next event's id: ids stay gap-free whatever fails
         try:
             self._append(reply.message_id, position, "reply.started",
                          replies.started_data(reply))
+            position += 1
             if reply.web_search:
-                position += 1
                 self._append(reply.message_id, position, "reply.sources",
                              {"sources": reply.answer.sources})
+                position += 1
             for token in reply.answer.tokens:
                 if delay:
                     await asyncio.sleep(delay)
-                position += 1
                 self._append(reply.message_id, position, "reply.delta", {"text": token})
+                position += 1
             final = replies.finish(self.store, reply)
             event = "reply.completed"
-        except (ApiError, OSError, ValueError) as exc:
-            final = replies.fail(self.store, reply, f"The reply failed: {exc}")
+        except (ApiError, OSError, ValueError, sqlite3.Error) as exc:
+            log.warning("reply %s failed: %s", reply.message_id, exc)
+            final = {"detail": "The reply failed; the assistant message is stored as failed",
+                     "message_id": reply.message_id}
             event = "error"
+            try:
+                replies.fail(self.store, reply)
+            except (ApiError, sqlite3.Error):
+                pass  # the message is gone (conversation deleted): nothing left to mark
         try:
-            self._append(reply.message_id, position + 1, event, final)
-        except Exception:  # the conversation was deleted meanwhile: nothing left to store
-            pass
-        self._live.pop(reply.message_id).set()
-        return final
+            self._append(reply.message_id, position, event, final)
+        except (ApiError, sqlite3.Error):
+            pass  # the conversation was deleted meanwhile: readers synthesize the error event
+        signal = self._live.pop(reply.message_id, None)
+        if signal is not None:
+            signal.set()
+        return {"event": event, "data": final}
 
     def start(self, reply: replies.Reply) -> None:
         """Run in the background, detached from the request that asked for it."""
@@ -90,6 +114,11 @@ class ReplyRunner:
         return self.store.all("SELECT * FROM reply_events WHERE message_id = ? AND position > ?"
                               " ORDER BY position", message_id, after)
 
+    def _still_streaming(self, message_id: str) -> bool | None:
+        """True while the job runs (in any process), False once done, None if it vanished."""
+        row = self.store.one("SELECT status FROM messages WHERE id = ?", message_id)
+        return None if row is None else row["status"] == "streaming"
+
     async def events(self, message_id: str, after: int = -1,
                      synthesized: list[tuple[str, str]] | None = None) -> AsyncIterator[bytes]:
         """SSE bytes for events after position `after`, waiting for live ones to the final."""
@@ -98,25 +127,31 @@ class ReplyRunner:
                 if position > after:
                     yield format_event(position, event, data)
             return
+        silent = 0.0
         while True:
             signal = self._live.get(message_id)
             if signal is not None:
-                signal.clear()
-            rows = self._stored(message_id, after)
-            for row in rows:
+                signal.clear()  # before reading, so an event stored meanwhile still wakes us
+            for row in self._stored(message_id, after):
                 yield format_event(row["position"], row["event"], row["data"])
-                after = row["position"]
+                after, silent = row["position"], 0.0
                 if row["event"] in replies.FINAL_EVENTS:
                     return
-            if signal is None and not self._live.get(message_id):
-                # Not produced here: another worker may be writing it; poll the database.
-                if not self.store.one("SELECT status FROM messages WHERE id = ? AND status = "
-                                      "'streaming'", message_id):
-                    if not self._stored(message_id, after):
-                        return
-                await asyncio.sleep(0.05)
+            if signal is not None:  # the job runs in this process: sleep until it writes
+                try:
+                    await asyncio.wait_for(signal.wait(), self.keep_alive)
+                except asyncio.TimeoutError:
+                    yield KEEP_ALIVE
                 continue
-            try:
-                await asyncio.wait_for(signal.wait(), KEEP_ALIVE_SECONDS)
-            except asyncio.TimeoutError:
-                yield b": keep-alive\n\n"
+            state = self._still_streaming(message_id)
+            if not state and not self._stored(message_id, after):
+                if state is None:  # deleted with its conversation before the final event
+                    yield format_event(after + 1, "error", _dump(
+                        {"detail": "The conversation was deleted while the reply was written",
+                         "message_id": message_id}))
+                return
+            await asyncio.sleep(POLL_SECONDS)  # another process writes it: poll the database
+            silent += POLL_SECONDS
+            if silent >= self.keep_alive:
+                silent = 0.0
+                yield KEEP_ALIVE

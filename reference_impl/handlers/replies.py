@@ -2,7 +2,7 @@
 
 from starlette.responses import StreamingResponse
 
-from ..errors import NotFound
+from ..errors import NotFound, ServiceUnavailable
 from ..services import messages, replies as svc
 from ._http import json_response, parts
 
@@ -17,9 +17,12 @@ async def create_reply(context_):
         runner.start(reply)  # runs to completion even if this client goes away
         return StreamingResponse(runner.events(reply.message_id), 201, headers=SSE_HEADERS,
                                  media_type="text/event-stream")
-    final = await runner.run(reply, delay=0)
-    if "message" not in final:
-        return json_response({"detail": final["detail"]}, 500)
+    outcome = await runner.run(reply, delay=0)
+    if outcome["event"] == "error":
+        # A reply that failed is transient from the client's side: the contract's 503 with
+        # Retry-After (no 5xx other than 503 is documented). The failed message stays stored.
+        raise ServiceUnavailable(outcome["data"]["detail"])
+    final = outcome["data"]
     user_message = messages.get(store, user, reply.user_message_id)
     return json_response({"conversation_id": reply.conversation_id, "user_message": user_message,
                           "assistant_message": final["message"], "usage": final["usage"],

@@ -99,11 +99,11 @@ def finish(store: Store, reply: Reply) -> dict[str, Any]:
             "sources": answer.sources}
 
 
-def fail(store: Store, reply: Reply, detail: str) -> dict[str, Any]:
+def fail(store: Store, reply: Reply) -> None:
+    """Store the assistant message as `failed` (its text so far stays in the events)."""
     with store.transaction() as conn:
         store.update(conn, "messages", reply.message_id,
                      {"status": "failed", "updated_at": now()})
-    return {"detail": detail, "message_id": reply.message_id}
 
 
 def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]]:
