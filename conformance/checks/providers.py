@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from ..client import Response
 from ..errors import RequirementFailure
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
@@ -19,7 +21,7 @@ def provider_configs_probe(ctx: Context) -> Response:
 
 def _new_provider(ctx: Context, suffix: str) -> dict:
     response = ctx.user1.post("/api/v1/providers", json={
-        "name": f"Conformance {suffix} {ctx.unique}", "api_endpoint": "https://llm.example.com/v1",
+        "name": f"Conformance {suffix} {uuid.uuid4().hex[:8]}", "api_endpoint": "https://llm.example.com/v1",
         "models": ["m-large"]})
     unsupported_if(response, "POST providers")
     expect_status(response, 201, "Creating a provider")

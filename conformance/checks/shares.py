@@ -46,8 +46,8 @@ def share_expiry_and_refresh(ctx: Context) -> None:
     expect(body.get("id") == share["id"] and body.get("expires_at") is None,
            summary="A refresh does not keep the id or reset the expiry", received=body,
            documented={"id": share["id"], "expires_at": None}, response=response)
-    response = ctx.user1.get(f"/api/v1/conversations/{conversation['id']}/share")
-    expect_status(response, 200, "Reading a conversation's share link")
+    response = ctx.user1.get(f"/api/v1/shares/{share['id']}")
+    expect_status(response, 200, "Reading a share link by id")
     expect(response.json().get("id") == share["id"], summary="The conversation names another share",
            received=response.json().get("id"), documented=share["id"], response=response)
 
@@ -109,6 +109,11 @@ def shares_are_listed_and_searchable(ctx: Context) -> None:
     ids = [item["id"] for item in response.json().get("items", [])]
     expect(share["id"] in ids, summary="The share is not found by its title", received=ids,
            documented=[share["id"]], response=response)
+    response = ctx.user1.get("/api/v1/shares", params={"conversation_id": share["conversation_id"]})
+    expect_status(response, 200, "Finding a conversation's share link")
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == [share["id"]], summary="conversation_id does not find exactly the conversation's share",
+           received=ids, documented=[share["id"]], response=response)
     response = ctx.user2.get("/api/v1/shares", params={"q": f"shared {ctx.unique}"})
     expect_status(response, 200, "Another user listing share links")
     ids = [item["id"] for item in response.json().get("items", [])]

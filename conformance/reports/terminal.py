@@ -13,9 +13,14 @@ MARKS = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.SKIP: "skip", Outco
 class Progress:
     """Prints each requirement's outcome as soon as it is known."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._out = out
         self.done = 0
+
+    @property
+    def out(self) -> TextIO:
+        # Looked up on each call so that a replaced sys.stdout (pytest's capture) is honoured.
+        return self._out or sys.stdout
 
     def __call__(self, item: RequirementResult | str) -> None:
         if isinstance(item, str):

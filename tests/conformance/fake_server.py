@@ -1,0 +1,730 @@
+"""A compact, correct-by-default fake of the contract, with defects planted one at a time.
+
+It exists to prove the suite: the clean fake must pass every requirement it implements, each
+defect must be caught under the right requirement id. It validates requests from the contract
+itself (jsonschema), keeps state in memory, and leaves summary and title unimplemented (501)
+so that the unsupported path is exercised too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qsl, urlparse
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from chat_contract.resources import spec_path
+
+USERS = {"alice": "alice-pass", "bob": "bob-pass"}
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+DEFECTS = frozenset({
+    "problem_json_422", "loc_elsewhere", "missing_field", "wrong_type", "auth_ignored", "no_www_authenticate",
+    "cross_user_leak", "page_loses_item", "sse_wrong_content_type", "sse_no_final", "replay_ignores_last_event_id",
+    "echo_api_key", "message_readable_after_delete", "share_readable_after_revoke", "share_expiry_ignored",
+    "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop",
+})
+
+_checker = FormatChecker()
+
+
+@_checker.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value, re.I):
+            return False
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    return True
+
+
+@_checker.checks("uri")
+def _uri(value: object) -> bool:
+    return not isinstance(value, str) or bool(urlparse(value).scheme and (urlparse(value).netloc or urlparse(value).path))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _resolve(node, root):  # noqa: ANN001
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = root
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            return _resolve(target, root)
+        return {k: _resolve(v, root) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, root) for v in node]
+    return node
+
+
+def _load_operations() -> list[dict]:
+    raw = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    spec = _resolve(raw, raw)
+    operations = []
+    for template, item in spec["paths"].items():
+        shared = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
+            body = op.get("requestBody")
+            operations.append({
+                "id": op["operationId"], "method": method.upper(), "template": template, "regex": re.compile(pattern),
+                "public": op.get("security") == [], "params": shared + op.get("parameters", []),
+                "body": body, "tags": op.get("tags", []),
+            })
+    return operations
+
+
+OPERATIONS = _load_operations()
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, detail, headers: dict | None = None) -> None:  # noqa: ANN001
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+class Invalid(Exception):
+    def __init__(self, errors: list[dict]) -> None:
+        self.errors = errors
+
+
+def _coerce(value: str, schema: dict):  # noqa: ANN001, ANN202
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "integer" in kinds and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return value
+
+
+def _schema_errors(schema: dict, instance, prefix: list) -> list[dict]:  # noqa: ANN001
+    errors = []
+    for error in Draft202012Validator(schema, format_checker=_checker).iter_errors(instance):
+        loc = prefix + list(error.absolute_path)
+        if error.validator == "required":
+            missing = re.search(r"'([^']+)' is a required property", error.message)
+            loc.append(missing.group(1) if missing else "")
+            errors.append({"loc": loc, "msg": "Field required", "type": "missing"})
+        elif error.validator == "additionalProperties":
+            extra = re.findall(r"'([^']+)'", error.message)
+            for name in extra or [""]:
+                errors.append({"loc": loc + [name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"})
+        else:
+            errors.append({"loc": loc, "msg": error.message[:900], "type": str(error.validator)})
+    return errors
+
+
+class Store:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = {name: str(uuid.uuid4()) for name in USERS}
+        self.tokens: dict[str, str] = {}
+        self.conversations: dict[str, dict] = {}
+        self.messages: dict[str, dict] = {}
+        self.events: dict[str, list[tuple[str, dict]]] = {}
+        self.attachments: dict[str, dict] = {}
+        self.blobs: dict[str, bytes] = {}
+        self.providers: dict[str, dict] = {}
+        self.configs: dict[str, dict] = {}
+        self.shares: dict[str, dict] = {}
+        self.read_markers: dict[str, str | None] = {}
+        self.seq = 0
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+
+def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
+    unknown = set(defects) - DEFECTS
+    if unknown:
+        raise ValueError(f"unknown defects {unknown}")
+    D = defects
+    S = Store()
+
+    # ---- shapes -------------------------------------------------------------------------
+    def conversation_view(c: dict, match=None) -> dict:  # noqa: ANN001
+        msgs = [m for m in S.messages.values() if m["conversation_id"] == c["id"]]
+        msgs.sort(key=lambda m: m["seq"])
+        marker = S.read_markers.get(c["id"])
+        marker_seq = S.messages[marker]["seq"] if marker in S.messages else 0
+        view = {k: c[k] for k in ("id", "title", "status", "chatbot_id", "model", "metadata", "is_anonymized",
+                                  "created_at", "updated_at")}
+        view.update(deanonymization_mapping={}, last_message_at=msgs[-1]["created_at"] if msgs else None,
+                    last_message_preview=msgs[-1]["content"][:200] if msgs else None,
+                    unread_count=sum(1 for m in msgs if m["seq"] > marker_seq), match=match)
+        if "missing_field" in D:
+            del view["updated_at"]
+        return view
+
+    def message_view(m: dict) -> dict:
+        view = {k: m[k] for k in ("id", "conversation_id", "parent_id", "role", "content", "status", "model",
+                                  "reactions", "feedback", "metadata", "created_at", "updated_at")}
+        view.update(deanonymized_content=None, input_tokens=len(m["content"].split()),
+                    output_tokens=0 if m["role"] == "user" else len(m["content"].split()),
+                    attachments=[attachment_view(a) for a in S.attachments.values() if a["message_id"] == m["id"]])
+        if "wrong_type" in D:
+            view["input_tokens"] = str(view["input_tokens"])
+        return view
+
+    def attachment_view(a: dict) -> dict:
+        return {k: a[k] for k in ("id", "message_id", "filename", "content_type", "size_bytes", "sha256", "created_at")}
+
+    def hint(key: str) -> str:
+        # The contract's hint pattern is ^….{4}$ and "." matches no line terminator.
+        return "…" + "".join("*" if ch in "\n\r\u2028\u2029" else ch for ch in key[-4:])
+
+    def config_view(c: dict) -> dict:
+        view = {"id": c["id"], "provider_id": c["provider_id"], "api_key_hint": hint(c["api_key"]),
+                "default_model": c["default_model"], "created_at": c["created_at"], "updated_at": c["updated_at"]}
+        if "echo_api_key" in D:
+            view["api_key"] = c["api_key"]
+        return view
+
+    def share_view(s: dict) -> dict:
+        return {k: s[k] for k in ("id", "conversation_id", "title", "public_path", "created_at", "snapshot_at",
+                                  "expires_at")}
+
+    def page(items: list, request: Request, view) -> dict:  # noqa: ANN001
+        limit = int(request.query_params.get("limit", 20))
+        start = 0
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            # The cursor names the last item's immutable sequence number, so inserts never shift pages.
+            # A cursor this server never issued reads as "past the end": an empty last page.
+            after = int(cursor[1:]) if re.fullmatch(r"c\d+", cursor) else None
+            start = next((n for n, item in enumerate(items) if item["_key"] == after), len(items) - 1) + 1
+            if "page_loses_item" in D:
+                start += 1
+        chunk = items[start:start + limit]
+        more = start + limit < len(items)
+        return {"items": [view(i) for i in chunk], "next_cursor": f"c{chunk[-1]['_key']}" if more and chunk else None}
+
+    # ---- ownership ------------------------------------------------------------------------
+    def own_conversation(user: str, cid: str) -> dict:
+        c = S.conversations.get(cid)
+        if c is None or (c["owner"] != user and "cross_user_leak" not in D):
+            raise HTTPError(404, "Conversation not found")
+        return c
+
+    def own_message(user: str, mid: str) -> dict:
+        m = S.messages.get(mid)
+        if m is None or S.conversations[m["conversation_id"]]["owner"] != user:
+            raise HTTPError(404, "Message not found")
+        if m.get("deleted") and "message_readable_after_delete" not in D:
+            raise HTTPError(404, "Message not found")
+        return m
+
+    def own_attachment(user: str, aid: str) -> dict:
+        a = S.attachments.get(aid)
+        if a is None or a["message_id"] not in S.messages:
+            raise HTTPError(404, "Attachment not found")
+        if S.conversations[S.messages[a["message_id"]]["conversation_id"]]["owner"] != user:
+            raise HTTPError(404, "Attachment not found")
+        return a
+
+    def own_config(user: str, cid: str) -> dict:
+        c = S.configs.get(cid)
+        if c is None or c["owner"] != user:
+            raise HTTPError(404, "Configuration not found")
+        return c
+
+    def live_share(sid: str) -> dict:
+        s = S.shares.get(sid)
+        if s is None or (s.get("revoked") and "share_readable_after_revoke" not in D):
+            raise HTTPError(404, "Share not found")
+        if s["expires_at"] and datetime.fromisoformat(s["expires_at"].replace("Z", "+00:00")) < datetime.now(timezone.utc):
+            raise HTTPError(404, "Share not found")
+        return s
+
+    def store_message(cid: str, content: str, role: str, parent_id=None, metadata=None, status="sent", model=None):  # noqa: ANN001, ANN202
+        now = _now()
+        seq = S.next_seq()
+        m = {"id": str(uuid.uuid4()), "conversation_id": cid, "parent_id": parent_id, "role": role,
+             "content": content, "status": status, "model": model, "reactions": [], "feedback": None,
+             "metadata": metadata or {}, "created_at": now, "updated_at": now, "seq": seq, "_key": seq}
+        S.messages[m["id"]] = m
+        return m
+
+    def visible_messages(cid: str) -> list[dict]:
+        return sorted((m for m in S.messages.values() if m["conversation_id"] == cid and not m.get("deleted")),
+                      key=lambda m: m["seq"])
+
+    # ---- handlers, named after operations -----------------------------------------------------
+    def createToken(user, p, body):  # noqa: ANN001, ANN202
+        if USERS.get(body.get("username")) != body.get("password"):
+            raise HTTPError(401, "Incorrect username or password", {"WWW-Authenticate": "Bearer"})
+        token = secrets.token_urlsafe(32)
+        S.tokens[token] = body["username"]
+        return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 86400},
+                            headers={"Cache-Control": "no-store"})
+
+    def getCurrentUser(user, p, body):  # noqa: ANN001, ANN202
+        return {"id": S.users[user], "username": user, "display_name": user.title()}
+
+    def listConversations(user, p, body, request):  # noqa: ANN001, ANN202
+        q = (request.query_params.get("q") or "").lower()
+        status, chatbot = request.query_params.get("status"), request.query_params.get("chatbot_id")
+        found = []
+        for c in sorted(S.conversations.values(), key=lambda c: -c["_key"]):
+            if c["owner"] != user or (status and c["status"] != status) or (chatbot and c["chatbot_id"] != chatbot):
+                continue
+            match = None
+            if q:
+                hit = None if "search_ignores_messages" in D else next(
+                    (m for m in visible_messages(c["id"]) if q in m["content"].lower()), None)
+                if hit is not None:
+                    match = {"message_id": hit["id"], "excerpt": hit["content"][:200]}
+                elif q not in (c["title"] or "").lower():
+                    continue
+            found.append({**c, "_match": match})
+        # Newest first: keys descend, so the cursor compares in the other direction.
+        return page(found, request, lambda c: conversation_view(c, c["_match"]))
+
+    def createConversation(user, p, body):  # noqa: ANN001, ANN202
+        now, seq = _now(), S.next_seq()
+        c = {"id": str(uuid.uuid4()), "owner": user, "title": body.get("title"), "status": "active",
+             "chatbot_id": body.get("chatbot_id"), "model": body.get("model"), "metadata": body.get("metadata", {}),
+             "is_anonymized": body.get("is_anonymized", False), "created_at": now, "updated_at": now, "_key": seq}
+        S.conversations[c["id"]] = c
+        return JSONResponse(conversation_view(c), status_code=201)
+
+    def delete_conversation_data(cid: str) -> None:
+        S.conversations.pop(cid, None)
+        for mid in [m for m, v in S.messages.items() if v["conversation_id"] == cid]:
+            S.messages.pop(mid)
+            for aid in [a for a, v in S.attachments.items() if v["message_id"] == mid]:
+                S.attachments.pop(aid)
+        for sid in [s for s, v in S.shares.items() if v["conversation_id"] == cid]:
+            S.shares.pop(sid)
+
+    def deleteConversations(user, p, body):  # noqa: ANN001, ANN202
+        ids = body.get("conversation_ids")
+        chatbot = body.get("chatbot_id")
+        candidates = ids if ids is not None else [c["id"] for c in S.conversations.values() if c["owner"] == user]
+        deleted, missing = [], []
+        for cid in candidates:
+            c = S.conversations.get(cid)
+            if c is None or c["owner"] != user or (chatbot and c["chatbot_id"] != chatbot):
+                missing.append(cid)
+                continue
+            delete_conversation_data(cid)
+            deleted.append(cid)
+        return {"deleted_ids": deleted, "not_found_ids": missing if ids is not None else []}
+
+    def getConversation(user, p, body):  # noqa: ANN001, ANN202
+        return conversation_view(own_conversation(user, p["conversation_id"]))
+
+    def updateConversation(user, p, body):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        c.update({k: v for k, v in body.items() if k in ("title", "status", "metadata")}, updated_at=_now())
+        return conversation_view(c)
+
+    def deleteConversation(user, p, body):  # noqa: ANN001, ANN202
+        own_conversation(user, p["conversation_id"])
+        delete_conversation_data(p["conversation_id"])
+        return Response(status_code=204)
+
+    def markConversationRead(user, p, body):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        msgs = visible_messages(c["id"])
+        target = (body or {}).get("message_id") or (msgs[-1]["id"] if msgs else None)
+        if target is not None and target not in {m["id"] for m in msgs}:
+            raise HTTPError(404, "Message not found")
+        if "mark_read_noop" not in D:
+            S.read_markers[c["id"]] = target
+        marker = S.read_markers.get(c["id"])
+        view = conversation_view(c)
+        return {"conversation_id": c["id"], "last_read_message_id": marker,
+                "last_read_at": _now() if marker else None, "unread_count": view["unread_count"]}
+
+    def listMessages(user, p, body, request):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        msgs = visible_messages(c["id"])
+        if request.query_params.get("parent_id"):
+            msgs = [m for m in msgs if m["parent_id"] == request.query_params["parent_id"]]
+        return page(msgs, request, message_view)
+
+    def check_parent(cid: str, parent_id) -> None:  # noqa: ANN001
+        if parent_id is not None and (parent_id not in S.messages or S.messages[parent_id]["conversation_id"] != cid):
+            raise HTTPError(404, "Parent message not found")
+
+    def createMessage(user, p, body):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        check_parent(c["id"], body.get("parent_id"))
+        m = store_message(c["id"], body["content"], body.get("role", "user"), body.get("parent_id"), body.get("metadata"))
+        return JSONResponse(message_view(m), status_code=201)
+
+    def getMessage(user, p, body):  # noqa: ANN001, ANN202
+        return message_view(own_message(user, p["message_id"]))
+
+    def updateMessage(user, p, body):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        m.update({k: v for k, v in body.items()}, updated_at=_now())
+        return message_view(m)
+
+    def deleteMessage(user, p, body):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        m["deleted"] = True
+        return Response(status_code=204)
+
+    def createReply(user, p, body):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        check_parent(c["id"], body.get("parent_id"))
+        question = store_message(c["id"], body["content"], "user", body.get("parent_id"))
+        words = ["You", " asked:", " " + body["content"][:50].strip() or " something"]
+        answer = store_message(c["id"], "".join(words), "assistant", question["id"], status="completed",
+                               model="fake/echo-1")
+        usage = {"input_tokens": len(body["content"].split()), "output_tokens": len("".join(words).split())}
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+        cost = {"amount": usage["total_tokens"] * 0.000001, "currency": "USD"}
+        events = [("reply.started", {"conversation_id": c["id"], "user_message_id": question["id"],
+                                     "message_id": answer["id"], "model": "fake/echo-1"})]
+        events += [("reply.delta", {"text": w}) for w in words if w]
+        if "sse_no_final" not in D:
+            events.append(("reply.completed", {"message": message_view(answer), "usage": usage,
+                                               "cost_estimate": cost, "sources": []}))
+        S.events[answer["id"]] = events
+        if body.get("stream"):
+            return sse_response(events, 0)
+        return JSONResponse({"conversation_id": c["id"], "user_message": message_view(question),
+                             "assistant_message": message_view(answer), "usage": usage, "cost_estimate": cost,
+                             "sources": []}, status_code=201)
+
+    def sse_response(events: list, start: int, status: int = 201) -> Response:
+        def chunks():  # noqa: ANN202
+            yield ": keep-alive\n\n"
+            for n, (name, data) in enumerate(events):
+                if n >= start:
+                    yield f"event: {name}\nid: {n}\ndata: {json.dumps(data)}\n\n"
+        media = "text/plain" if "sse_wrong_content_type" in D else "text/event-stream"
+        return StreamingResponse(chunks(), status_code=status, media_type=media)
+
+    def streamReplyEvents(user, p, body, request):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        if m["id"] not in S.events:
+            raise HTTPError(404, "Not an assistant reply")
+        last = request.headers.get("last-event-id")
+        start = 0 if last is None or "replay_ignores_last_event_id" in D else int(last) + 1
+        return sse_response(S.events[m["id"]], start, status=200)
+
+    def listAttachments(user, p, body, request):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        return page([a for a in S.attachments.values() if a["message_id"] == m["id"]], request, attachment_view)
+
+    def createAttachment(user, p, body):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        data, filename, media = body["file"]
+        seq = S.next_seq()
+        a = {"id": str(uuid.uuid4()), "message_id": m["id"], "filename": filename or "file",
+             "content_type": media or "application/octet-stream", "size_bytes": len(data),
+             "sha256": hashlib.sha256(data).hexdigest(), "created_at": _now(), "_key": seq}
+        S.attachments[a["id"]] = a
+        S.blobs[a["id"]] = data
+        return JSONResponse(attachment_view(a), status_code=201)
+
+    def getAttachment(user, p, body):  # noqa: ANN001, ANN202
+        return attachment_view(own_attachment(user, p["attachment_id"]))
+
+    def deleteAttachment(user, p, body):  # noqa: ANN001, ANN202
+        own_attachment(user, p["attachment_id"])
+        S.attachments.pop(p["attachment_id"])
+        return Response(status_code=204)
+
+    def downloadAttachment(user, p, body):  # noqa: ANN001, ANN202
+        a = own_attachment(user, p["attachment_id"])
+        data = S.blobs[a["id"]]
+        if "attachment_bytes_changed" in D:
+            data = data.replace(b"\r\n", b"\n")
+        # The contract documents one media type for downloads.
+        return Response(data, media_type="application/octet-stream")
+
+    def listProviders(user, p, body, request):  # noqa: ANN001, ANN202
+        return page(sorted(S.providers.values(), key=lambda x: x["_key"]), request,
+                    lambda x: {k: x[k] for k in ("id", "name", "api_endpoint", "models", "created_at")})
+
+    def createProvider(user, p, body):  # noqa: ANN001, ANN202
+        if any(x["name"] == body["name"] for x in S.providers.values()):
+            raise HTTPError(409, "A provider with this name already exists")
+        x = {"id": str(uuid.uuid4()), "name": body["name"], "api_endpoint": body["api_endpoint"],
+             "models": body.get("models", []), "created_at": _now(), "_key": S.next_seq()}
+        S.providers[x["id"]] = x
+        return JSONResponse({k: x[k] for k in ("id", "name", "api_endpoint", "models", "created_at")}, status_code=201)
+
+    def getProvider(user, p, body):  # noqa: ANN001, ANN202
+        x = S.providers.get(p["provider_id"])
+        if x is None:
+            raise HTTPError(404, "Provider not found")
+        return {k: x[k] for k in ("id", "name", "api_endpoint", "models", "created_at")}
+
+    def listProviderConfigs(user, p, body, request):  # noqa: ANN001, ANN202
+        pid = request.query_params.get("provider_id")
+        mine = [c for c in S.configs.values() if c["owner"] == user and (pid is None or c["provider_id"] == pid)]
+        return page(sorted(mine, key=lambda c: c["_key"]), request, config_view)
+
+    def createProviderConfig(user, p, body):  # noqa: ANN001, ANN202
+        if body["provider_id"] not in S.providers:
+            raise HTTPError(404, "Provider not found")
+        if any(c["owner"] == user and c["provider_id"] == body["provider_id"] for c in S.configs.values()):
+            raise HTTPError(409, "This provider is already configured")
+        now = _now()
+        c = {"id": str(uuid.uuid4()), "owner": user, "provider_id": body["provider_id"], "api_key": body["api_key"],
+             "default_model": body.get("default_model"), "created_at": now, "updated_at": now, "_key": S.next_seq()}
+        S.configs[c["id"]] = c
+        return JSONResponse(config_view(c), status_code=201)
+
+    def getProviderConfig(user, p, body):  # noqa: ANN001, ANN202
+        return config_view(own_config(user, p["config_id"]))
+
+    def updateProviderConfig(user, p, body):  # noqa: ANN001, ANN202
+        c = own_config(user, p["config_id"])
+        c.update(body, updated_at=_now())
+        return config_view(c)
+
+    def deleteProviderConfig(user, p, body):  # noqa: ANN001, ANN202
+        own_config(user, p["config_id"])
+        S.configs.pop(p["config_id"])
+        return Response(status_code=204)
+
+    def getShare(user, p, body):  # noqa: ANN001, ANN202
+        s = S.shares.get(p["share_id"])
+        if s is None or s["owner"] != user or s.get("revoked"):
+            raise HTTPError(404, "Share not found")
+        return share_view(s)
+
+    def upsertConversationShare(user, p, body):  # noqa: ANN001, ANN202
+        c = own_conversation(user, p["conversation_id"])
+        days = (body or {}).get("expiry_days")
+        now = datetime.now(timezone.utc)
+        expires = None if days is None or "share_expiry_ignored" in D else (
+            (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        snapshot = [dict(m) for m in visible_messages(c["id"])]
+        existing = next((s for s in S.shares.values() if s["conversation_id"] == c["id"] and not s.get("revoked")), None)
+        if existing is not None:
+            existing.update(expires_at=expires, snapshot_at=_now(), messages=snapshot, title=c["title"])
+            return share_view(existing)
+        sid = secrets.token_urlsafe(16)
+        s = {"id": sid, "owner": user, "conversation_id": c["id"], "title": c["title"],
+             "public_path": f"/api/v1/public/shares/{sid}", "created_at": _now(), "snapshot_at": _now(),
+             "expires_at": expires, "messages": snapshot, "_key": S.next_seq()}
+        S.shares[sid] = s
+        return JSONResponse(share_view(s), status_code=201)
+
+    def listShares(user, p, body, request):  # noqa: ANN001, ANN202
+        q = (request.query_params.get("q") or "").lower()
+        cid = request.query_params.get("conversation_id")
+        mine = [s for s in S.shares.values() if s["owner"] == user and not s.get("revoked")
+                and (not q or q in (s["title"] or "").lower()) and (cid is None or s["conversation_id"] == cid)]
+        return page(sorted(mine, key=lambda s: -s["_key"]), request, share_view)
+
+    def deleteShare(user, p, body):  # noqa: ANN001, ANN202
+        s = S.shares.get(p["share_id"])
+        if s is None or s["owner"] != user or s.get("revoked"):
+            raise HTTPError(404, "Share not found")
+        s["revoked"] = True
+        return Response(status_code=204)
+
+    def cloneShare(user, p, body):  # noqa: ANN001, ANN202
+        s = live_share(p["share_id"])
+        now, seq = _now(), S.next_seq()
+        c = {"id": str(uuid.uuid4()), "owner": user, "title": s["title"], "status": "active", "chatbot_id": None,
+             "model": None, "metadata": {}, "is_anonymized": False, "created_at": now, "updated_at": now, "_key": seq}
+        S.conversations[c["id"]] = c
+        for m in s["messages"]:
+            store_message(c["id"], m["content"], m["role"])
+        return JSONResponse(conversation_view(c), status_code=201)
+
+    def getPublicShare(user, p, body):  # noqa: ANN001, ANN202
+        s = live_share(p["share_id"])
+        return JSONResponse({
+            "id": s["id"], "title": s["title"], "snapshot_at": s["snapshot_at"], "expires_at": s["expires_at"],
+            "messages": [{"id": m["id"], "parent_id": m["parent_id"], "role": m["role"], "content": m["content"],
+                          "created_at": m["created_at"], "attachments": []} for m in s["messages"]],
+        }, headers={"Content-Language": "en"})
+
+    handlers = {name: fn for name, fn in locals().items() if name[:1].islower() and name in {o["id"] for o in OPERATIONS}}
+
+    # ---- the HTTP edge ----------------------------------------------------------------------
+    def error_response(exc: HTTPError) -> Response:
+        if exc.status == 422 and isinstance(exc.detail, list):
+            detail = exc.detail
+            if "loc_elsewhere" in D:
+                detail = [{**item, "loc": [item["loc"][0], "somewhere_else"]} for item in detail]
+            if "problem_json_422" in D:
+                return JSONResponse({"type": "about:blank", "title": "Unprocessable", "status": 422,
+                                     "detail": "; ".join(item["msg"] for item in detail)},
+                                    status_code=422, media_type="application/problem+json")
+            return JSONResponse({"detail": detail}, status_code=422)
+        headers = dict(exc.headers)
+        if exc.status == 401 and "no_www_authenticate" in D:
+            headers.pop("WWW-Authenticate", None)
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status, headers=headers)
+
+    def authenticate(request: Request) -> str:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        user = S.tokens.get(token) if scheme.lower() == "bearer" else None
+        if user is None and "auth_ignored" in D:
+            return "alice"
+        if user is None:
+            raise HTTPError(401, "Not authenticated", {"WWW-Authenticate": "Bearer"})
+        return user
+
+    async def read_body(request: Request, op: dict):  # noqa: ANN202
+        spec = op["body"]
+        raw = await request.body()
+        if len(raw) > (5 if "attachments" in op["tags"] else 1) * 1024 * 1024:
+            raise HTTPError(413, "Request body too large")
+        if not raw and not request.headers.get("content-type", "").startswith("multipart/"):
+            if spec.get("required"):
+                raise Invalid([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
+            return None
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media not in spec["content"]:
+            raise HTTPError(415, f"Unsupported media type {media or '(none)'}; expected {', '.join(spec['content'])}")
+        schema = spec["content"][media]["schema"]
+        if media == "application/json":
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                pos = getattr(exc, "pos", 0)
+                raise Invalid([{"loc": ["body", pos], "msg": "JSON decode error", "type": "json_invalid"}]) from exc
+        elif media == "application/x-www-form-urlencoded":
+            try:
+                body = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+            except UnicodeDecodeError as exc:
+                raise Invalid([{"loc": ["body"], "msg": "Invalid form", "type": "value_error"}]) from exc
+        else:
+            try:
+                form = await request.form()
+            except Exception as exc:  # python-multipart raises several unrelated types on garbage
+                raise Invalid([{"loc": ["body"], "msg": "Invalid multipart body", "type": "value_error"}]) from exc
+            try:
+                upload = form.get("file")
+                extra = [k for k in form.keys() if k != "file"]
+                if upload is None or isinstance(upload, str):
+                    raise Invalid([{"loc": ["body", "file"], "msg": "Field required", "type": "missing"}])
+                if extra:
+                    raise Invalid([{"loc": ["body", extra[0]], "msg": "Extra inputs are not permitted",
+                                    "type": "extra_forbidden"}])
+                data = await upload.read()
+                return {"file": (data, upload.filename, upload.content_type)}
+            finally:
+                await form.close()  # uploads are spooled to temporary files
+        errors = _schema_errors(schema, body, ["body"])
+        if errors:
+            raise Invalid(errors)
+        return body
+
+    def read_params(request: Request, op: dict, path_params: dict) -> dict:
+        errors, values = [], {}
+        for param in op["params"]:
+            where, name, schema = param["in"], param["name"], param["schema"]
+            if where == "path":
+                raw = path_params.get(name)
+            elif where == "query":
+                found = request.query_params.getlist(name)
+                if len(found) > 1:
+                    errors.append({"loc": ["query", name], "msg": "Expected one value", "type": "value_error"})
+                    continue
+                raw = found[0] if found else None
+            else:
+                raw = request.headers.get(name)
+            if raw is None:
+                if param.get("required"):
+                    errors.append({"loc": [where, name], "msg": "Field required", "type": "missing"})
+                continue
+            value = _coerce(raw, schema)
+            found_errors = _schema_errors(schema, value, [where, name])
+            errors += found_errors
+            values[name] = value
+        if errors:
+            raise Invalid(errors)
+        return values
+
+    async def app(scope, receive, send):  # noqa: ANN001, ANN202
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path, method = request.url.path, request.method
+        matches = [(op, op["regex"].match(path)) for op in OPERATIONS]
+        matches = [(op, m) for op, m in matches if m]
+        if matches:
+            # A concrete path wins over a template that also matches (bulk-delete vs {conversation_id}).
+            fewest = min(op["template"].count("{") for op, _ in matches)
+            matches = [(op, m) for op, m in matches if op["template"].count("{") == fewest]
+        try:
+            if not matches:
+                raise HTTPError(404, "Not Found")
+            chosen = next(((op, m) for op, m in matches if op["method"] == method), None)
+            if chosen is None:
+                allow = ", ".join(sorted({op["method"] for op, _ in matches}))
+                raise HTTPError(405, "Method Not Allowed", {"Allow": allow})
+            op, m = chosen
+            if op["id"] in ("getConversationSummary", "generateConversationTitle"):
+                raise HTTPError(501, "Not implemented by this fake")
+            user = None if op["public"] else authenticate(request)
+            with S.lock:
+                params = read_params(request, op, m.groupdict())
+            body = await read_body(request, op) if op["body"] else None
+            with S.lock:
+                handler = handlers[op["id"]]
+                args = (user, params, body)
+                if handler.__code__.co_argcount == 4:
+                    args += (request,)
+                result = handler(*args)
+            response = result if isinstance(result, Response) else JSONResponse(result)
+        except Invalid as exc:
+            response = error_response(HTTPError(422, exc.errors))
+        except HTTPError as exc:
+            response = error_response(exc)
+        await response(scope, receive, send)
+
+    return app  # type: ignore[return-value]
+
+
+class ServerThread:
+    """Run an app with uvicorn on 127.0.0.1 in a daemon thread, bounded in start-up time."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fake server did not start within 10 s")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+

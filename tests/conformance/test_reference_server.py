@@ -1,0 +1,68 @@
+"""The reference server passes every requirement under the ci profile."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from chat_contract.resources import fixtures_dir
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fixture_password(username: str) -> str:
+    import yaml
+
+    seed = yaml.safe_load((fixtures_dir() / "seed.yaml").read_text(encoding="utf-8"))
+    users = seed["users"] if isinstance(seed, dict) else seed
+    return next(u["password"] for u in users if u["username"] == username)
+
+
+@pytest.fixture
+def reference_server():
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "chat_contract.cli", "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/users/me", timeout=1.0)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the reference server did not start: {process.stderr.read().decode()[-2000:]}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        process.stderr.close()
+
+
+@pytest.mark.slow
+def test_reference_server_passes_the_ci_profile(reference_server, tmp_path):
+    report = tmp_path / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", reference_server, "--profile", "ci",
+         "--username", "alice", "--password", _fixture_password("alice"),
+         "--username-2", "bob", "--password-2", _fixture_password("bob"), "--json", str(report)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+    failed = [r["id"] for r in json.loads(report.read_text())["requirements"] if r["outcome"] != "pass"] \
+        if report.exists() else completed.stderr
+    assert completed.returncode == 0, f"not passing: {failed}\n{completed.stdout[-4000:]}"
+    assert failed == []
