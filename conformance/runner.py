@@ -152,6 +152,9 @@ def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: 
     if check is None:
         return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="no check implements it")
     started = time.monotonic()
+    # Ids are compared within one requirement, so that one server-wide fault (the same id for
+    # every creation) does not hide every other requirement's own finding.
+    ctx.created_ids.clear()
     try:
         check(ctx)
     except RequirementFailure as exc:

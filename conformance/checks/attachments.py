@@ -16,14 +16,15 @@ def attachments_probe(ctx: Context) -> Response:
     return ctx.user1.get(f"/api/v1/messages/{ctx.new_message(cid, 'probe')['id']}/attachments")
 
 
-def _upload(ctx: Context) -> tuple[str, dict]:
-    cid = ctx.new_conversation()["id"]
-    mid = ctx.new_message(cid, f"with a file {ctx.unique}")["id"]
+def _upload(ctx: Context, mid: str | None = None) -> tuple[str, dict]:
+    if mid is None:
+        cid = ctx.new_conversation()["id"]
+        mid = ctx.new_message(cid, f"with a file {ctx.unique}")["id"]
     response = ctx.user1.post(f"/api/v1/messages/{mid}/attachments",
                               files={"file": ("data.bin", PAYLOAD, "application/octet-stream")})
     unsupported_if(response, "POST attachments")
     expect_status(response, 201, "Uploading an attachment")
-    return mid, response.json()
+    return mid, ctx.fresh("attachment", response.json(), response)
 
 
 @requirement("ATT-001")
@@ -44,12 +45,13 @@ def download_returns_identical_bytes(ctx: Context) -> None:
 
 @requirement("ATT-002")
 def upload_is_listed(ctx: Context) -> None:
-    mid, attachment = _upload(ctx)
+    mid, first = _upload(ctx)
+    _, second = _upload(ctx, mid)
     response = ctx.user1.get(f"/api/v1/messages/{mid}/attachments")
     expect_status(response, 200, "Listing a message's attachments")
-    ids = [item["id"] for item in response.json().get("items", [])]
-    expect(ids == [attachment["id"]], summary="The message does not list exactly its attachment",
-           received=ids, documented=[attachment["id"]], response=response)
+    ids = sorted(item["id"] for item in response.json().get("items", []))
+    expect(ids == sorted([first["id"], second["id"]]), summary="The message does not list exactly its attachments",
+           received=ids, documented=sorted([first["id"], second["id"]]), response=response)
 
 
 @requirement("ATT-003")

@@ -57,20 +57,34 @@ class Context:
     # Operations of optional areas that are unsupported or not selected.
     excluded_operations: frozenset[str] = frozenset()
     unique: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    # Every id a creation returned in this run: a server that hands out the same id twice (a
+    # static mock, a broken generator) would otherwise pass checks that compare ids.
+    created_ids: dict[str, str] = field(default_factory=dict)
+
+    def fresh(self, kind: str, body: dict, response: Response) -> dict:
+        """Return a created resource after checking that its id was never handed out before."""
+        new_id = body.get("id") if isinstance(body, dict) else None
+        if new_id in self.created_ids:
+            raise RequirementFailure(
+                summary=f"A new {kind} got the id of an earlier {self.created_ids[new_id]}",
+                received=new_id, documented="a new id for every created resource", exchange=response.exchange)
+        if new_id is not None:
+            self.created_ids[new_id] = kind
+        return body
 
     def new_conversation(self, title: str | None = None, client: Client | None = None, **extra: Any) -> dict:
         client = client or self.user1
         body = {"title": title if title is not None else f"conformance {self.unique}", **extra}
         response = client.post("/api/v1/conversations", json=body)
         expect_status(response, 201, "Creating a conversation")
-        return response.json()
+        return self.fresh("conversation", response.json(), response)
 
     def new_message(self, conversation_id: str, content: str, client: Client | None = None) -> dict:
         client = client or self.user1
         response = client.post(f"/api/v1/conversations/{conversation_id}/messages",
                                json={"role": "user", "content": content})
         expect_status(response, 201, "Creating a message")
-        return response.json()
+        return self.fresh("message", response.json(), response)
 
 
 def expect_status(response: Response, expected: int | Iterable[int], summary: str) -> None:

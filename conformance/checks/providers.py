@@ -20,12 +20,15 @@ def provider_configs_probe(ctx: Context) -> Response:
 
 
 def _new_provider(ctx: Context, suffix: str) -> dict:
+    name = f"Conformance {suffix} {uuid.uuid4().hex[:8]}"
     response = ctx.user1.post("/api/v1/providers", json={
-        "name": f"Conformance {suffix} {uuid.uuid4().hex[:8]}", "api_endpoint": "https://llm.example.com/v1",
-        "models": ["m-large"]})
+        "name": name, "api_endpoint": "https://llm.example.com/v1", "models": ["m-large"]})
     unsupported_if(response, "POST providers")
     expect_status(response, 201, "Creating a provider")
-    return response.json()
+    body = response.json()
+    expect(body.get("name") == name, summary="The created provider is not the one requested",
+           received=body.get("name"), documented=name, response=response)
+    return ctx.fresh("provider", body, response)
 
 
 @requirement("PROV-001")
@@ -54,7 +57,7 @@ def _config(ctx: Context) -> tuple[dict, str, list[Response]]:
     response = ctx.user1.post("/api/v1/provider-configs", json={"provider_id": provider["id"], "api_key": key})
     unsupported_if(response, "POST provider-configs")
     expect_status(response, 201, "Creating a provider configuration")
-    return response.json(), key, [response]
+    return ctx.fresh("provider configuration", response.json(), response), key, [response]
 
 
 @requirement("PCFG-001")

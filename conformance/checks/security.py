@@ -42,7 +42,7 @@ def _expect_401_everywhere(ctx: Context, token: str | None, what: str) -> None:
             first = first or response
     if problems:
         raise RequirementFailure(
-            summary=f"Protected operations accept requests {what}",
+            summary=f"Protected operations do not answer 401 with a Bearer challenge {what}",
             received="; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""),
             documented="401 with WWW-Authenticate: Bearer",
             exchange=first.exchange,

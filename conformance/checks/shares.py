@@ -26,7 +26,7 @@ def _shared(ctx: Context, expiry_days: int | None = 7) -> tuple[dict, dict, str]
     response = ctx.user1.put(f"/api/v1/conversations/{conversation['id']}/share", json={"expiry_days": expiry_days})
     unsupported_if(response, "PUT share")
     expect_status(response, 201, "Creating a share link")
-    return conversation, response.json(), private
+    return conversation, ctx.fresh("share link", response.json(), response), private
 
 
 def _parse_time(value: str) -> datetime:
@@ -89,7 +89,7 @@ def clone_creates_callers_conversation(ctx: Context) -> None:
     conversation, share, _ = _shared(ctx)
     response = ctx.user2.post(f"/api/v1/shares/{share['id']}/clone")
     expect_status(response, 201, "Cloning a share as another user")
-    clone = response.json()
+    clone = ctx.fresh("conversation", response.json(), response)
     expect(clone.get("id") != conversation["id"], summary="The clone is the original conversation",
            received=clone.get("id"), documented="a new id", response=response)
     expect_status(ctx.user2.get(f"/api/v1/conversations/{clone['id']}"), 200, "The caller reading the clone")
