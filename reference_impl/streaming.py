@@ -114,6 +114,10 @@ class ReplyRunner:
         return self.store.all("SELECT * FROM reply_events WHERE message_id = ? AND position > ?"
                               " ORDER BY position", message_id, after)
 
+    def _final(self, message_id: str) -> dict[str, Any] | None:
+        return self.store.one("SELECT * FROM reply_events WHERE message_id = ? AND event IN "
+                              "('reply.completed', 'error')", message_id)
+
     def _still_streaming(self, message_id: str) -> bool | None:
         """True while the job runs (in any process), False once done, None if it vanished."""
         row = self.store.one("SELECT status FROM messages WHERE id = ?", message_id)
@@ -123,9 +127,10 @@ class ReplyRunner:
                      synthesized: list[tuple[str, str]] | None = None) -> AsyncIterator[bytes]:
         """SSE bytes for events after position `after`, waiting for live ones to the final."""
         if synthesized is not None:
-            for position, (event, data) in enumerate(synthesized):
-                if position > after:
-                    yield format_event(position, event, data)
+            # The final event is always sent, even to a client that claims to have seen it.
+            first = min(after + 1, len(synthesized) - 1)
+            for position, (event, data) in enumerate(synthesized[first:], first):
+                yield format_event(position, event, data)
             return
         silent = 0.0
         while True:
@@ -145,7 +150,10 @@ class ReplyRunner:
                 continue
             state = self._still_streaming(message_id)
             if not state and not self._stored(message_id, after):
-                if state is None:  # deleted with its conversation before the final event
+                final = self._final(message_id)
+                if final is not None:  # `after` was at or past it: the final event is always sent
+                    yield format_event(final["position"], final["event"], final["data"])
+                elif state is None:  # deleted with its conversation before the final event
                     yield format_event(after + 1, "error", _dump(
                         {"detail": "The conversation was deleted while the reply was written",
                          "message_id": message_id}))
