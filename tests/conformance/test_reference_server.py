@@ -54,11 +54,16 @@ def reference_server():
         process.stderr.close()
 
 
+# The smoke profile's promise: deterministic and at most 15 s against the reference server.
+BUDGETS = {"smoke": 15.0, "ci": 90.0}
+
+
 @pytest.mark.slow
-def test_reference_server_passes_the_ci_profile(reference_server, tmp_path):
+@pytest.mark.parametrize("profile", ["smoke", "ci"])
+def test_reference_server_passes(reference_server, tmp_path, profile):
     report = tmp_path / "report.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", reference_server, "--profile", "ci",
+        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", reference_server, "--profile", profile,
          "--username", "alice", "--password", _fixture_password("alice"),
          "--username-2", "bob", "--password-2", _fixture_password("bob"), "--json", str(report)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
@@ -66,3 +71,4 @@ def test_reference_server_passes_the_ci_profile(reference_server, tmp_path):
         if report.exists() else completed.stderr
     assert completed.returncode == 0, f"not passing: {failed}\n{completed.stdout[-4000:]}"
     assert failed == []
+    assert json.loads(report.read_text())["duration"] <= BUDGETS[profile]
