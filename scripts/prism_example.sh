@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 out="${1:-build/prism-example}"
 port="${PRISM_PORT:-4017}"
 mkdir -p "$out"
-npx prism mock spec/openapi.yaml -p "$port" -h 127.0.0.1 -v silent >"$out/prism.log" 2>&1 &
+# The local binary rather than `npx`, so that $! is Prism itself and the trap really stops it.
+node_modules/.bin/prism mock spec/openapi.yaml -p "$port" -h 127.0.0.1 -v silent >"$out/prism.log" 2>&1 &
 prism=$!
 trap 'kill "$prism" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
