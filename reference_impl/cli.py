@@ -19,8 +19,9 @@ _ARGS_VARIABLE = "CHAT_CONTRACT_SERVE_ARGS"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chat-contract serve",
                                 description="Start the reference server.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--db", help="SQLite file to persist state across restarts "
                                 "(default: in memory)")
     p.add_argument("--fixtures", help="folder holding seed.yaml (default: the bundled fixtures)")

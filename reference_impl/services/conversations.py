@@ -79,8 +79,11 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
         sql, args = sql + " AND chatbot_id = ?", [*args, chatbot_id]
     if q is not None:
         pattern = _like(q)
-        sql += (" AND (title LIKE ? ESCAPE '\\' OR id IN (SELECT conversation_id FROM messages"
-                " WHERE content LIKE ? ESCAPE '\\' OR original LIKE ? ESCAPE '\\'))")
+        # Correlated per conversation of this user (walked newest first, stopping at the
+        # page's end), never a scan of every user's messages.
+        sql += (" AND (title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE"
+                " m.conversation_id = conversations.id AND (m.content LIKE ? ESCAPE '\\'"
+                " OR m.original LIKE ? ESCAPE '\\')))")
         args += [pattern, pattern, pattern]
     rows = store.page(sql, args, after, limit, newest_first=True)
 

@@ -14,6 +14,9 @@ from .common import decode_cursor, new_id, now, page_of
 __all__ = ["upsert", "get", "list_page", "delete", "public", "clone", "new_share_id"]
 
 
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as common.now(): fixed width, sorts like the instants
+
+
 def new_share_id() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits, 22 URL-safe characters
 
@@ -46,11 +49,10 @@ def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any
     days = (body or {}).get("expiry_days")
     with store.transaction() as conn:
         conv = conversations.owned(store, user_id, conversation_id)
-        stamp = now()
-        expires = None
-        if days is not None:
-            expires = (datetime.now(timezone.utc) + timedelta(days=days)).strftime(
-                "%Y-%m-%dT%H:%M:%S.%fZ")
+        instant = datetime.now(timezone.utc)
+        stamp = instant.strftime(_FORMAT)
+        # Exactly `days` after the snapshot, from the same instant.
+        expires = None if days is None else (instant + timedelta(days=days)).strftime(_FORMAT)
         changes = {"title": conv["title"], "snapshot": _snapshot(store, conv),
                    "snapshot_at": stamp, "expires_at": expires}
         existing = store.one("SELECT id FROM shares WHERE conversation_id = ?", conversation_id)

@@ -240,6 +240,7 @@ def test_shares_snapshot_expiry_revoke_clone(make_api, run):
                            json={"expiry_days": 7})
         share = r.json()
         assert r.status_code == 201 and len(share["id"]) >= 22
+        assert share["expires_at"][10:] == share["snapshot_at"][10:]  # exactly 7 days later
         r = await api.call("GET", f"/api/v1/shares/{share['id']}")
         assert r.json() == share
         r = await api.call("GET", "/api/v1/shares", params={"conversation_id": conv["id"]})
