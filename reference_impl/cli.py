@@ -77,12 +77,17 @@ def main(argv: list[str]) -> int:
     import uvicorn
     _quiet_import_warnings()
     from .app import DOCS_PATH, create_app
+    from .services import replies
     app, state = create_app(_settings_from(args))
+    # Before any worker serves: replies a previous run left half-written are ended now.
+    ended = replies.fail_interrupted(state.store)
     base = f"http://{args.host}:{args.port}"
     print(f"Reference server on {base} - Swagger UI at {base}{DOCS_PATH}", flush=True)
     print("Fixture users (development passwords):", flush=True)
     for u in state.fixture_users:
         print(f"  {u['username']} / {u['password']}", flush=True)
+    if ended:
+        print(f"Ended {ended} reply(ies) interrupted by the previous stop", flush=True)
     if args.workers > 1:
         os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # read back by each worker process
         uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS messages (
   metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS msg_conv ON messages(conversation_id, seq);
 CREATE INDEX IF NOT EXISTS msg_parent ON messages(parent_id);
+-- Replies being written: found at start-up without reading every message.
+CREATE INDEX IF NOT EXISTS msg_streaming ON messages(status) WHERE status = 'streaming';
 CREATE TABLE IF NOT EXISTS attachments (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, message_id TEXT NOT NULL,
   filename TEXT NOT NULL, content_type TEXT NOT NULL, size_bytes INTEGER NOT NULL,

@@ -17,7 +17,8 @@ from ..store import Store
 from . import conversations, messages
 from .common import message_out, now
 
-__all__ = ["Reply", "start", "finish", "fail", "cost", "synthesize_events", "FINAL_EVENTS"]
+__all__ = ["Reply", "start", "finish", "fail", "fail_interrupted", "cost", "synthesize_events",
+           "FINAL_EVENTS"]
 
 FINAL_EVENTS = ("reply.completed", "error")
 
@@ -104,6 +105,25 @@ def fail(store: Store, reply: Reply) -> None:
     with store.transaction() as conn:
         store.update(conn, "messages", reply.message_id,
                      {"status": "failed", "updated_at": now()})
+
+
+def fail_interrupted(store: Store) -> int:
+    """End replies a stopped server left `streaming`: status `failed` and a final `error` event.
+
+    Run at start-up before any worker serves, so no job can be running; otherwise a replay of
+    such a reply would wait for a final event that never comes. Returns how many were ended.
+    """
+    rows = store.all("SELECT id FROM messages WHERE status = 'streaming'")
+    for row in rows:
+        with store.transaction() as conn:
+            last = store.one("SELECT MAX(position) AS p FROM reply_events WHERE message_id = ?",
+                             row["id"])["p"]
+            conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)", (
+                row["id"], 0 if last is None else last + 1, "error", json.dumps(
+                    {"detail": "The server stopped while the reply was written",
+                     "message_id": row["id"]}, separators=(",", ":"))))
+            store.update(conn, "messages", row["id"], {"status": "failed", "updated_at": now()})
+    return len(rows)
 
 
 def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]]:

@@ -2,7 +2,9 @@
 
 import concurrent.futures
 import json
+import os
 import re
+import signal
 import time
 
 import httpx
@@ -129,3 +131,25 @@ def test_two_workers_share_tokens_and_state(live_server, tmp_path):
                                r"[^ ]+/messages HTTP/1\.1\" 201", log))
     assert len(served_by) == 2, f"writes served by worker(s) {served_by}:\n{log[-2000:]}"
     assert secret not in log and "Traceback" not in log and " 500" not in log
+
+
+def test_reply_cut_off_by_a_killed_server_ends_with_an_error_after_restart(live_server,
+                                                                           tmp_path):
+    db = str(tmp_path / "restart.db")
+    server = live_server("--db", db, "--token-delay", "0.5")
+    with server.client() as client:
+        with client.stream("POST", REPLIES, json={"content": "Cut me off", "stream": True}
+                           ) as response:
+            first = _sse_events(response, 2)
+    os.killpg(server.process.pid, signal.SIGKILL)  # no chance to finish the reply
+    server.process.wait(10)
+    message_id = json.loads(first[0]["data"])["message_id"]
+    again = live_server("--db", db)
+    assert "Ended 1 reply(ies) interrupted" in again.log()
+    with again.client() as client:
+        assert client.get(f"/api/v1/messages/{message_id}").json()["status"] == "failed"
+        replay = client.get(f"/api/v1/messages/{message_id}/events")
+        check_contract(replay)
+        events = parse_sse(replay.text)
+        assert events[:2] == first and events[-1]["event"] == "error"
+        assert [int(e["id"]) for e in events] == list(range(len(events)))
