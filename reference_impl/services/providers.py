@@ -39,14 +39,12 @@ def get_provider(store: Store, provider_id: str) -> dict[str, Any]:
     return _provider_out(row)
 
 
-# Characters a JSON Schema `.` does not match (ECMA-262 line terminators): the contract's hint
-# pattern ^….{4}$ cannot carry them, so the hint shows a placeholder in their place.
-_LINE_TERMINATORS = str.maketrans({c: "?" for c in "\n\r\u2028\u2029"})
-
-
 def key_hint(api_key: str) -> str:
-    """The only trace of a key a response may carry: an ellipsis and its last four characters."""
-    return "…" + api_key[-4:].translate(_LINE_TERMINATORS)
+    """The only trace of a key a response may carry: an ellipsis and its last four characters.
+
+    Keys are printable ASCII (the contract validates them), so the hint always fits its
+    pattern ^…[!-~]{4}$."""
+    return "…" + api_key[-4:]
 
 
 def _config_out(row: dict[str, Any]) -> dict[str, Any]:
