@@ -1,0 +1,37 @@
+"""`chat-contract bench --quick` runs end to end and produces figures (not a timed test)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+
+
+def test_quick_bench_produces_every_figure(tmp_path):
+    out, chart = tmp_path / "bench.json", tmp_path / "bench.png"
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "bench", "--quick", "--seconds", "1",
+         "--out", str(out), "--chart", str(chart)],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    for server in ("reference", "prism", "starlette"):
+        for endpoint in ("list", "get", "create"):
+            measured = figures["servers"][server][endpoint]
+            assert measured["rps"] > 0 and 0 < measured["p50_ms"] <= measured["p99_ms"]
+    for endpoint in ("list", "get", "create"):
+        assert set(figures["ratios"][endpoint]) == {"ratio_vs_prism", "ratio_vs_starlette"}
+    assert figures["startup_s"] > 0
+    assert figures["conformance"]["smoke"]["seconds"] > 0
+    assert set(figures["list_latency"]["conversations"]) == {"100", "100000"}
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert "ratio" in completed.stdout
