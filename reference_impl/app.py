@@ -1,8 +1,9 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    CORS -> JsonErrors -> MethodGuard (405 by contract path precedence)
+    CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
+         -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
-                                     ContractMiddleware (auth + validation), Lifespan, Context]
+                       ContractMiddleware (auth + validation), PreferResponder, Lifespan, Context]
          -> handlers/<tag>.py -> services/ -> store
 
 Connexion's own security and validation middlewares are left out: they implement 3.0 and
@@ -40,7 +41,14 @@ from chat_contract.resources import fixtures_dir, spec_path
 from . import auth, seed
 from .bridge import to_openapi30
 from .errors import (ApiError, JsonErrorsMiddleware, PayloadTooLarge, RequestValidationError,
-                     field_error, send_error)
+                     Unauthorized, field_error, send_error)
+from .mock.admin import admin_app
+from .mock.canned import Catalogue
+from .mock.conformity import ResponseChecker
+from .mock.journal import Journal
+from .mock.layer import MockLayer
+from .mock.responder import PreferResponder
+from .mock.sessions import MAX_SESSIONS, SessionPool
 from .routing import MethodGuard, PathTable
 from .store import Store
 from .streaming import ReplyRunner
@@ -60,6 +68,8 @@ class Settings:
     data_dir: Path | None = None
     token_delay: float = 0.005  # seconds between reply.delta events
     keep_alive: float = 10.0    # longest silence on an SSE stream before a comment line
+    max_sessions: int = MAX_SESSIONS  # X-Mock-Session copies kept (least recently used evicted)
+    check_rate: float = 0.0     # share of responses checked against the contract for the journal
 
 
 @dataclass
@@ -70,6 +80,8 @@ class State:
     runner: ReplyRunner
     settings: Settings
     fixture_users: list[dict[str, str]] = field(default_factory=list)
+    sessions: SessionPool | None = None   # X-Mock-Session state copies, and their snapshots
+    journal: Journal | None = None        # the last requests of each session
 
 
 class TagResolver(Resolver):
@@ -118,8 +130,10 @@ class ContractMiddleware:
         if scope["type"] != "http" or op is None:
             await self.app(scope, receive, send)
             return
+        # An X-Mock-Session request runs against that session's own store (mock/layer.py).
+        state = scope.get("mock.state") or self.state
         try:
-            call, receive = await self._check(scope, receive, op)
+            call, receive = await self._check(scope, receive, op, state)
         except ApiError as exc:
             await send_error(send, exc)
             return
@@ -152,13 +166,20 @@ class ContractMiddleware:
                     if isinstance(value, UploadFile):
                         await value.close()  # spooled temporary files
 
-    async def _check(self, scope: Scope, receive: Receive, op: OperationSpec
+    async def _check(self, scope: Scope, receive: Receive, op: OperationSpec, state: State
                      ) -> tuple[dict[str, Any], Receive]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
         user = None
         if op.secured:
-            user = auth.user_for_header(self.state.store, headers.get("authorization"))
+            try:
+                user = auth.user_for_header(state.store, headers.get("authorization"))
+            except Unauthorized:
+                if state is self.state:
+                    raise
+                # A mock session accepts the shared state's tokens too (the fixture users are
+                # the same everywhere), so a test run can log in once and use many sessions.
+                user = auth.user_for_header(self.state.store, headers.get("authorization"))
         body = b""
         if scope["method"] in ("POST", "PUT", "PATCH") and op.body_validators:
             body = await _read_body(receive, headers, op.body_limit)
@@ -179,7 +200,7 @@ class ContractMiddleware:
                 if isinstance(value, UploadFile):
                     await value.close()
             raise
-        return {"call": parsed, "user": user, "state": self.state}, receive
+        return {"call": parsed, "user": user, "state": state}, receive
 
 
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
@@ -243,8 +264,15 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
             data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
     store = Store(settings.db_path, data_dir)
     state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive), settings)
-    state.fixture_users = seed.load(store, settings.fixtures or fixtures_dir())
+    fixtures = settings.fixtures or fixtures_dir()
+    state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
+    state.journal = Journal()
+    state.sessions = SessionPool(
+        state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
+        make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
+                                   settings, state.fixture_users),
+        on_evict=state.journal.forget)
 
     cx = connexion.AsyncApp(
         __name__,
@@ -255,6 +283,10 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     )
     cx.add_middleware(ContractMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
                       state=state, validator=validator)
+    cx.add_middleware(PreferResponder, position=MiddlewarePosition.BEFORE_CONTEXT,
+                      catalogue=_once(lambda: Catalogue(contract)),
+                      operation_for={handler_name(op.tag, op_id): op_id
+                                     for op_id, op in validator.operations.items()})
     cx.add_api(view, resolver=TagResolver(
         {op_id: op.tag for op_id, op in validator.operations.items()}))
     # Build the middleware stack now rather than on the first request, so that a handler the
@@ -262,16 +294,34 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     mw = cx.middleware
     mw.app, mw.middleware_stack = mw._build_middleware_stack()
     paths = PathTable(contract["paths"])
+    mock = MockLayer(JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
+                     admin=JsonErrorsMiddleware(admin_app(state.journal, state.sessions)),
+                     pool=state.sessions, journal=state.journal,
+                     checker=_once(lambda: ResponseChecker(contract)),
+                     check_rate=settings.check_rate)
     asgi = CORSMiddleware(
-        JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
-        allow_origin_regex=CORS_ORIGINS, allow_credentials=True,
+        mock, allow_origin_regex=CORS_ORIGINS, allow_credentials=True,
         allow_methods=["*"], allow_headers=["*"],
-        expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow"],
+        expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow",
+                        "Preference-Applied"],
     )
     if settings.data_dir is None and not settings.db_path:
         import atexit
         atexit.register(shutil.rmtree, data_dir, True)
+    import atexit
+    atexit.register(state.sessions.close)
     return asgi, state
+
+
+def _once(build):
+    """`build()` on the first call, the same object afterwards (start-up pays nothing)."""
+    made: list[Any] = []
+
+    def get():
+        if not made:
+            made.append(build())
+        return made[0]
+    return get
 
 
 def upload_parts(value: Any) -> tuple[UploadFile | None, dict[str, Any]]:

@@ -15,6 +15,7 @@ import sqlite3
 from typing import Any, AsyncIterator
 
 from .errors import ApiError
+from .mock.prefer import STREAM
 from .services import replies
 from .store import Store
 
@@ -63,6 +64,10 @@ class ReplyRunner:
         reply with an `error` event and the assistant message stored as `failed`.
         """
         delay = self.token_delay if delay is None else delay
+        controls = STREAM.get()  # `Prefer:` stream controls of the request that started it
+        if controls is not None and controls.tokens_per_second and delay:
+            delay = 1 / controls.tokens_per_second
+        fail_after = controls.stream_error if controls is not None else None
         self._live.setdefault(reply.message_id, asyncio.Event())
         position = 0  # the next event's id: ids stay gap-free whatever fails
         try:
@@ -73,7 +78,9 @@ class ReplyRunner:
                 self._append(reply.message_id, position, "reply.sources",
                              {"sources": reply.answer.sources})
                 position += 1
-            for token in reply.answer.tokens:
+            for sent, token in enumerate(reply.answer.tokens):
+                if sent == fail_after:  # `Prefer: stream-error`: fail as a real reply would
+                    raise ValueError("simulated failure (Prefer: stream-error)")
                 if delay:
                     await asyncio.sleep(delay)
                 self._append(reply.message_id, position, "reply.delta", {"text": token})
@@ -124,8 +131,24 @@ class ReplyRunner:
         return None if row is None else row["status"] == "streaming"
 
     async def events(self, message_id: str, after: int = -1,
-                     synthesized: list[tuple[str, str]] | None = None) -> AsyncIterator[bytes]:
+                     synthesized: list[tuple[str, str]] | None = None, _unbroken: bool = False
+                     ) -> AsyncIterator[bytes]:
         """SSE bytes for events after position `after`, waiting for live ones to the final."""
+        controls = None if _unbroken else STREAM.get()
+        if controls is not None and controls.stream_break is not None:
+            # `Prefer: stream-break=N`: the connection drops after N deltas, without a final
+            # event; the reply itself goes on and is stored, so Last-Event-ID resumes it.
+            deltas = 0
+            inner = self.events(message_id, after, synthesized, _unbroken=True)
+            try:
+                async for chunk in inner:
+                    if deltas >= controls.stream_break and b"event: reply.delta" in chunk:
+                        return
+                    yield chunk
+                    deltas += b"event: reply.delta" in chunk
+            finally:
+                await inner.aclose()
+            return
         if synthesized is not None:
             # The final event is always sent, even to a client that claims to have seen it.
             first = min(after + 1, len(synthesized) - 1)

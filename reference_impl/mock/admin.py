@@ -1,0 +1,125 @@
+"""The admin API under /__mock/ (described in spec/admin-openapi.yaml, outside the contract).
+
+No token: it is served only on the socket the server listens on (127.0.0.1 unless --host says
+otherwise), for the developer on that machine. The proxy serves the journal routes only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, Router
+
+from chat_contract.resources import spec_dir
+
+from ..errors import ApiError, error_response
+from .journal import Journal
+from .sessions import Session, SessionPool
+
+__all__ = ["admin_app"]
+
+MAX_JOURNAL_READ = 1000
+
+
+def _time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status,
+                    media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _session(session: Session) -> dict[str, Any]:
+    return {"name": session.name, "created_at": _time(session.created_at),
+            "last_used_at": _time(session.last_used),
+            "snapshots": [{"name": n, "taken_at": _time(t)}
+                          for n, (_, t) in session.snapshots.items()]}
+
+
+def _guarded(endpoint):
+    """The server's one error vocabulary, here too: `{"detail": ...}`."""
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except ApiError as exc:
+            status, headers, body = error_response(exc)
+            return Response(body, status, headers={k.decode(): v.decode()
+                                                   for k, v in headers
+                                                   if k != b"content-length"})
+    return wrapper
+
+
+def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
+    async def read_journal(request: Request) -> Response:
+        q = request.query_params
+        limit = q.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_JOURNAL_READ:
+            raise ApiError(f"limit must be an integer from 1 to {MAX_JOURNAL_READ}", status=400)
+        violations = q.get("violations", "false")
+        if violations not in ("true", "false"):
+            raise ApiError("violations must be true or false", status=400)
+        return _json({"items": journal.read(q.get("session"), int(limit),
+                                            violations == "true")})
+
+    async def clear_journal(request: Request) -> Response:
+        journal.clear(request.query_params.get("session"))
+        return Response(status_code=204)
+
+    async def admin_spec(request: Request) -> Response:
+        return Response((spec_dir() / "admin-openapi.yaml").read_bytes(),
+                        media_type="application/yaml")
+
+    routes = [Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
+              Route("/__mock/journal", _guarded(clear_journal), methods=["DELETE"]),
+              Route("/__mock/openapi.yaml", admin_spec, methods=["GET"])]
+    if pool is not None:
+        routes += _session_routes(pool, journal)
+    return Router(routes)
+
+
+def _session_routes(pool: SessionPool, journal: Journal) -> list[Route]:
+    async def list_sessions(request: Request) -> Response:
+        return _json({"items": [_session(s) for s in pool.sessions()],
+                      "max_sessions": pool.max_sessions})
+
+    async def get_session(request: Request) -> Response:
+        return _json(_session(pool.session(request.path_params["session"])))
+
+    async def delete_session(request: Request) -> Response:
+        pool.drop(request.path_params["session"])
+        return Response(status_code=204)
+
+    async def reset_session(request: Request) -> Response:
+        return _json(_session(pool.reset(request.path_params["session"])))
+
+    async def take_snapshot(request: Request) -> Response:
+        p = request.path_params
+        taken = pool.snapshot(p["session"], p["snapshot"])
+        return _json({"name": p["snapshot"], "taken_at": _time(taken)}, 201)
+
+    async def restore_snapshot(request: Request) -> Response:
+        p = request.path_params
+        pool.restore(p["session"], p["snapshot"])
+        return _json(_session(pool.session(p["session"])))
+
+    async def delete_snapshot(request: Request) -> Response:
+        p = request.path_params
+        pool.delete_snapshot(p["session"], p["snapshot"])
+        return Response(status_code=204)
+
+    base = "/__mock/sessions/{session}"
+    return [
+        Route("/__mock/sessions", _guarded(list_sessions), methods=["GET"]),
+        Route(base, _guarded(get_session), methods=["GET"]),
+        Route(base, _guarded(delete_session), methods=["DELETE"]),
+        Route(base + "/reset", _guarded(reset_session), methods=["POST"]),
+        Route(base + "/snapshots/{snapshot}", _guarded(take_snapshot), methods=["PUT"]),
+        Route(base + "/snapshots/{snapshot}", _guarded(delete_snapshot), methods=["DELETE"]),
+        Route(base + "/snapshots/{snapshot}/restore", _guarded(restore_snapshot),
+              methods=["POST"]),
+    ]
