@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between streamed reply tokens (default 0.005)")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes; more than one needs --db")
+    p.add_argument("--max-sessions", type=int, default=32,
+                   help="X-Mock-Session copies kept in memory, least recently used evicted "
+                        "first (default 32)")
+    p.add_argument("--check-responses", type=float, default=0.0, metavar="RATE",
+                   help="share of responses validated against the contract for the journal "
+                        "at /__mock/journal, 0 to 1 (default 0: off, ~2 ms per checked "
+                        "response)")
+    p.add_argument("--reload", action="store_true",
+                   help="development: restart when the contract or the fixtures change")
     return p
 
 
@@ -38,7 +47,8 @@ def _settings_from(args: argparse.Namespace):
     from .app import Settings
     return Settings(db_path=args.db, fixtures=Path(args.fixtures) if args.fixtures else None,
                     data_dir=Path(args.data_dir) if args.data_dir else None,
-                    token_delay=args.token_delay)
+                    token_delay=args.token_delay, max_sessions=args.max_sessions,
+                    check_rate=args.check_responses)
 
 
 def _quiet_import_warnings() -> None:
@@ -68,8 +78,33 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def _serve_reloading(args: argparse.Namespace, argv: list[str]) -> None:
+    """uvicorn's reloader (watchfiles) over the contract's and the fixtures' folders.
+
+    Only those folders are watched, and only data files in them, so editing the server's own
+    code does not restart it; a restart seeds the state afresh (in memory) or keeps it (--db).
+    """
+    import uvicorn
+
+    from chat_contract.resources import fixtures_dir, spec_dir
+    os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # the reloaded process builds from these
+    fixtures = Path(args.fixtures) if args.fixtures else fixtures_dir()
+    uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
+                port=args.port, reload=True, access_log=True, log_config=log_config(),
+                reload_dirs=[str(spec_dir()), str(fixtures)],
+                reload_includes=["*.yaml", "*.yml", "*.json", "*.txt", "*.md"],
+                reload_excludes=["*.py"])
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if not 0 <= args.check_responses <= 1 or args.max_sessions < 1:
+        print("chat-contract serve: --check-responses is a rate from 0 to 1 and "
+              "--max-sessions at least 1", file=sys.stderr)
+        return 2
+    if args.reload and args.workers > 1:
+        print("chat-contract serve: --reload runs one worker", file=sys.stderr)
+        return 2
     if args.workers > 1 and not args.db:
         print("chat-contract serve: --workers needs --db (workers share state through the "
               "database file)", file=sys.stderr)
@@ -88,7 +123,9 @@ def main(argv: list[str]) -> int:
         print(f"  {u['username']} / {u['password']}", flush=True)
     if ended:
         print(f"Ended {ended} reply(ies) interrupted by the previous stop", flush=True)
-    if args.workers > 1:
+    if args.reload:
+        _serve_reloading(args, argv)
+    elif args.workers > 1:
         os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # read back by each worker process
         uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
                     port=args.port, workers=args.workers, access_log=True,

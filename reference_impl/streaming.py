@@ -63,10 +63,10 @@ class ReplyRunner:
         A failure on the way (the conversation deleted meanwhile, a database error) ends the
         reply with an `error` event and the assistant message stored as `failed`.
         """
-        delay = self.token_delay if delay is None else delay
         controls = STREAM.get()  # `Prefer:` stream controls of the request that started it
-        if controls is not None and controls.tokens_per_second and delay:
-            delay = 1 / controls.tokens_per_second
+        if delay is None and controls is not None and controls.tokens_per_second:
+            delay = 1 / controls.tokens_per_second  # a streamed reply (JSON ones pass 0)
+        delay = self.token_delay if delay is None else delay
         fail_after = controls.stream_error if controls is not None else None
         self._live.setdefault(reply.message_id, asyncio.Event())
         position = 0  # the next event's id: ids stay gap-free whatever fails

@@ -3,7 +3,7 @@
 Neither hypothesis-jsonschema (not a dependency) nor Schemathesis' generator (internal API that
 needs a Hypothesis test to draw from) can be called per request with a seed, so this is a small
 generator of our own over `random.Random(seed)`. It covers what the contract uses: $ref, type
-lists, const/enum, oneOf/anyOf/allOf, formats (uuid, date-time, uri, email, int32), patterns
+lists, const/enum, oneOf/anyOf/allOf, formats (uuid, date-time, uri, email, int32), prefixItems, patterns
 (through the standard library's regex parser), lengths, bounds, required and optional
 properties, arrays, and `contentSchema` (the JSON inside an SSE event's `data`). Every value is
 checked against the schema before it is sent; a value that fails is drawn again (bounded).
@@ -149,7 +149,11 @@ class Generator:
         high = schema.get("maxItems", low + 3)
         high = min(high, low + (3 if depth < 4 else 0))
         items = schema.get("items", {})
-        out = [self.value(items, depth + 1) for _ in range(self.rng.randint(low, max(low, high)))]
+        prefix = schema.get("prefixItems", [])  # 2020-12 tuples, e.g. a 422's `loc`
+        low = max(low, min(len(prefix), high))
+        count = self.rng.randint(low, max(low, high))
+        out = [self.value(prefix[i] if i < len(prefix) else items, depth + 1)
+               for i in range(count)]
         if schema.get("uniqueItems"):
             unique = []
             for item in out:

@@ -1,0 +1,110 @@
+"""The admin API under /__mock/: reset, snapshots, journal; every answer checked against its document."""
+
+import yaml
+
+from chat_contract.resources import spec_dir
+from reference_impl.mock.conformity import ResponseChecker
+
+from .conftest import CONVERSATIONS, LISBON
+
+with open(spec_dir() / "admin-openapi.yaml", encoding="utf-8") as fh:
+    ADMIN = ResponseChecker(yaml.safe_load(fh))
+
+
+async def admin(api, method, url, **kwargs):
+    """An admin call (no token), its response checked against spec/admin-openapi.yaml."""
+    r = await api.client.request(method, url, **kwargs)
+    violations = ADMIN.check(method, r.request.url.path, r.request.url.query.decode(), {},
+                             r.status_code, dict(r.headers), r.content)
+    assert not violations, violations
+    return r
+
+
+def _titles(r):
+    return {c["title"] for c in r.json()["items"]}
+
+
+def test_reset_brings_a_session_back_to_the_fixtures(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        s = {"X-Mock-Session": "qa"}
+        await api.call("DELETE", f"{CONVERSATIONS}/{LISBON}", headers=s)
+        assert (await api.call("GET", f"{CONVERSATIONS}/{LISBON}", headers=s)).status_code == 404
+        r = await admin(api, "POST", "/__mock/sessions/qa/reset")
+        assert r.status_code == 200 and r.json()["name"] == "qa"
+        assert (await api.call("GET", f"{CONVERSATIONS}/{LISBON}", headers=s)).status_code == 200
+        # the default (shared) state resets the same way
+        await api.call("DELETE", f"{CONVERSATIONS}/{LISBON}")
+        await admin(api, "POST", "/__mock/sessions/default/reset")
+        fresh = await api.login()  # the reset forgot every token of the shared state too
+        assert (await fresh.call("GET", f"{CONVERSATIONS}/{LISBON}")).status_code == 200
+    run(go())
+
+
+def test_snapshot_and_restore(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        s = {"X-Mock-Session": "demo"}
+        await api.call("POST", CONVERSATIONS, json={"title": "before"}, headers=s)
+        r = await admin(api, "PUT", "/__mock/sessions/demo/snapshots/one")
+        assert r.status_code == 201 and r.json()["name"] == "one"
+        await api.call("POST", CONVERSATIONS, json={"title": "after"}, headers=s)
+        await api.call("DELETE", f"{CONVERSATIONS}/{LISBON}", headers=s)
+        r = await admin(api, "POST", "/__mock/sessions/demo/snapshots/one/restore")
+        assert r.status_code == 200 and [x["name"] for x in r.json()["snapshots"]] == ["one"]
+        titles = _titles(await api.call("GET", CONVERSATIONS, params={"limit": 100},
+                                        headers=s))
+        assert "before" in titles and "after" not in titles
+        assert (await api.call("GET", f"{CONVERSATIONS}/{LISBON}", headers=s)).status_code == 200
+        r = await admin(api, "POST", "/__mock/sessions/demo/snapshots/nope/restore")
+        assert r.status_code == 404 and "nope" in r.json()["detail"]
+        assert (await admin(api, "DELETE", "/__mock/sessions/demo/snapshots/one")
+                ).status_code == 204
+        listed = (await admin(api, "GET", "/__mock/sessions")).json()
+        assert [x["name"] for x in listed["items"]] == ["default", "demo"]
+        assert (await admin(api, "DELETE", "/__mock/sessions/demo")).status_code == 204
+        assert (await admin(api, "GET", "/__mock/sessions/demo")).status_code == 404
+    run(go())
+
+
+def test_journal_records_each_request_per_session(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        await api.call("GET", CONVERSATIONS, params={"limit": 2},
+                       headers={"X-Mock-Session": "j"})
+        await api.call("GET", CONVERSATIONS, headers={"Prefer": "code=503"})
+        r = await admin(api, "GET", "/__mock/journal", params={"session": "j"})
+        (entry,) = r.json()["items"]
+        assert entry["method"] == "GET" and entry["path"] == CONVERSATIONS
+        assert entry["query"] == "limit=2" and entry["status"] == 200
+        assert entry["latency_ms"] > 0 and entry["checked"] is False
+        everything = (await admin(api, "GET", "/__mock/journal")).json()["items"]
+        assert everything[0]["status"] == 503 and everything[0]["session"] == "default"
+        assert [e["seq"] for e in everything] == sorted((e["seq"] for e in everything),
+                                                        reverse=True)
+        r = await admin(api, "GET", "/__mock/journal", params={"limit": "0"})
+        assert r.status_code == 400
+        assert (await admin(api, "DELETE", "/__mock/journal")).status_code == 204
+        assert (await admin(api, "GET", "/__mock/journal")).json()["items"] == []
+    run(go())
+
+
+def test_journal_checks_responses_when_asked(make_api, run):
+    async def go():
+        api = await (await make_api(check_rate=1.0)).login()
+        await api.call("GET", CONVERSATIONS)
+        await api.call("POST", CONVERSATIONS, json={"title": "x"},
+                       headers={"Prefer": "dynamic=true, seed=3"})
+        entries = (await admin(api, "GET", "/__mock/journal")).json()["items"]
+        assert entries and all(e["checked"] and e["violations"] == [] for e in entries)
+    run(go())
+
+
+def test_admin_errors_are_json(make_api, run):
+    async def go():
+        api = await make_api()
+        r = await api.client.get("/__mock/nothing-here")
+        assert r.status_code == 404 and "detail" in r.json()
+        r = await api.client.get("/__mock/openapi.yaml")
+        assert r.status_code == 200 and yaml.safe_load(r.text)["openapi"] == "3.1.0"
+    run(go())
