@@ -111,11 +111,13 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
                     request = _requests(server.base_url, token, conversation_id)[endpoint]
                     run_wrk(request, connections=args.connections, seconds=1)  # warm-up
                     result = run_wrk(request, connections=args.connections, seconds=seconds)
-                    if result.non_2xx or result.errors:
-                        raise RuntimeError(f"{server.name} {endpoint}: {result.non_2xx} non-2xx answers, "
-                                           f"{result.errors} socket errors")
+                    if result.non_2xx:
+                        # Throughput of error answers would flatter a server: refuse the figure.
+                        raise RuntimeError(f"{server.name} {endpoint}: {result.non_2xx} non-2xx answers")
                     figures["servers"].setdefault(server.name, {})[endpoint] = {
                         "rps": result.requests_per_second, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
+                        # Socket errors are wrk's timeouts (over 2 s) and resets: kept in the figures.
+                        "socket_errors": result.errors,
                     }
                     _progress(f"{endpoint:<7} {server.name:<10} {result.requests_per_second:>9.0f} req/s")
         finally:
@@ -189,7 +191,8 @@ def render(figures: dict) -> str:
     for endpoint in figures["endpoints"]:
         for server, by_endpoint in figures["servers"].items():
             f = by_endpoint[endpoint]
-            lines.append(f"{endpoint:<8} {server:<10} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}")
+            errors = f" ({f['socket_errors']} socket errors)" if f.get("socket_errors") else ""
+            lines.append(f"{endpoint:<8} {server:<10} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}{errors}")
     lines.append("")
     for endpoint, ratios in figures["ratios"].items():
         parts = [f"{k.removeprefix('ratio_')} {v:.2f}x" for k, v in ratios.items()]
