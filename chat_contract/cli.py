@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "serve": ("reference_impl.cli", "Start the reference server."),
     "check": ("conformance.cli", "Check a deployment against the contract."),
     "bench": ("chat_contract.bench.cli", "Measure the reference server against Prism and Starlette."),
+    "proxy": ("reference_impl.proxy_cli", "Validate live traffic to a backend against the contract."),
 }
 
 

@@ -1,0 +1,41 @@
+"""`chat-contract proxy`: the validating proxy in front of a backend, with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chat-contract proxy",
+        description="Forward traffic to a backend and report every request and response that "
+                    "breaks the contract (X-Contract-Violations headers, /__mock/journal).")
+    p.add_argument("--upstream", required=True, help="the backend's base URL")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds to wait on the upstream (default 60)")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if not args.upstream.startswith(("http://", "https://")):
+        print("chat-contract proxy: --upstream must be an http(s) URL", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from .cli import _quiet_import_warnings, log_config
+    _quiet_import_warnings()  # before Connexion is imported (by app and proxy)
+    from .app import load_contract
+    from .proxy import Proxy
+    proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
+          flush=True)
+    uvicorn.run(proxy, host=args.host, port=args.port, access_log=True, log_config=log_config())
+    return 0
