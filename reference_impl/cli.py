@@ -47,7 +47,9 @@ def _settings_from(args: argparse.Namespace):
     from .app import Settings
     return Settings(db_path=args.db, fixtures=Path(args.fixtures) if args.fixtures else None,
                     data_dir=Path(args.data_dir) if args.data_dir else None,
-                    token_delay=args.token_delay, max_sessions=args.max_sessions,
+                    token_delay=args.token_delay,
+                    # Sessions live in one process's memory: off when workers share a file.
+                    max_sessions=args.max_sessions if args.workers == 1 else 0,
                     check_rate=args.check_responses)
 
 

@@ -5,7 +5,8 @@ template seeded once from the fixtures, so parallel test runs never see each oth
 No header, or the name `default`, means the server's shared state.
 
 Bounds: at most `max_sessions` sessions (least recently used evicted first, with its snapshots
-and journal) and `MAX_SNAPSHOTS` named snapshots per session.
+and journal) and `MAX_SNAPSHOTS` named snapshots per session. `max_sessions=0` turns sessions
+and snapshots off: with several worker processes each would hold its own, different copy.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class SessionPool:
                 return self.default
             found = self._sessions.get(name)
             if found is None:
+                self._require_enabled()
                 if not create:
                     raise NotFound(f"No mock session named {name!r}")
                 valid_name("session", name)
@@ -121,7 +123,13 @@ class SessionPool:
         self._discard(session)
         self._on_evict(name)
 
+    def _require_enabled(self) -> None:
+        if self.max_sessions == 0:
+            raise ApiError("Mock sessions and snapshots need a server with one worker process "
+                           "(each worker would keep its own copy)", status=400)
+
     def snapshot(self, name: str, snapshot: str) -> float:
+        self._require_enabled()
         valid_name("snapshot", snapshot)
         session = self.session(name, create=True)
         with self._lock:

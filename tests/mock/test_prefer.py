@@ -121,3 +121,21 @@ def test_a_chosen_204_has_no_body(make_api, run):
                            headers={"Prefer": "code=204"})
         assert r.status_code == 204 and r.content == b""
     run(go())
+
+
+def test_the_hot_path_parses_nothing(make_api, run, monkeypatch):
+    """Without Prefer or X-Mock-Session no control is parsed and no session is touched."""
+    from reference_impl.mock import layer
+
+    def boom(*args, **kwargs):
+        raise AssertionError("parsed on the hot path")
+    monkeypatch.setattr(layer.prefer_mod, "parse", boom)
+
+    async def go():
+        api = await (await make_api()).login()
+        monkeypatch.setattr(api.state.sessions, "state", boom)
+        r = await api.call("GET", CONVERSATIONS)
+        assert r.status_code == 200 and "preference-applied" not in r.headers
+        (entry,) = api.state.journal.read(limit=1)
+        assert entry["path"] == CONVERSATIONS and entry["status"] == 200
+    run(go())

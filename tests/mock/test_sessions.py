@@ -97,3 +97,16 @@ def test_concurrent_runs_against_a_live_server_stay_apart(live_server):
     shared = httpx.get(f"{server.base_url}{CONVERSATIONS}", params={"limit": 100},
                        headers={"Authorization": f"Bearer {server.token}"})
     assert not any(t.startswith("run-") for t in _titles(shared))
+
+
+def test_sessions_are_refused_when_turned_off(make_api, run):
+    """What a multi-worker server gets (cli: --workers > 1): a clear 400, not split state."""
+    async def go():
+        api = await (await make_api(max_sessions=0)).login()
+        r = await api.client.get(CONVERSATIONS, headers={"X-Mock-Session": "x",
+                                                         "Authorization": f"Bearer {api.token}"})
+        assert r.status_code == 400 and "one worker" in r.json()["detail"]
+        r = await api.client.put("/__mock/sessions/default/snapshots/s")
+        assert r.status_code == 400
+        assert (await api.call("GET", CONVERSATIONS)).status_code == 200
+    run(go())
