@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..store import Store
 from . import texts
 from .common import decode_cursor, new_id, now, page_of
@@ -197,8 +197,8 @@ def mark_read(store: Store, user_id: str, conversation_id: str, message_id: str 
         if message_id is not None:
             target = store.one("SELECT seq, id FROM messages WHERE id = ? AND conversation_id = ?",
                                message_id, conversation_id)
-            if target is None:
-                raise NotFound("Message not found")
+            if target is None:  # the body's reference, not the path: 409
+                raise Conflict("Message not found in this conversation")
         else:
             target = store.one("SELECT seq, id FROM messages WHERE conversation_id = ? "
                                "ORDER BY seq DESC LIMIT 1", conversation_id)

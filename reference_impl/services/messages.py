@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..assistant import count_tokens
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..store import Store
 from . import conversations
 from .anonymize import anonymize
@@ -47,12 +47,14 @@ def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content:
 
 
 def check_parent(store: Store, conversation_id: str, parent_id: str | None) -> None:
-    """A body naming a message that is not in this conversation: 404, as the contract says."""
+    """A body naming a message that is not in this conversation (missing, elsewhere or another
+    user's): 409, as the contract says. The path's conversation exists; the body's reference
+    conflicts with what the server holds."""
     if parent_id is None:
         return
     if not store.one("SELECT 1 AS x FROM messages WHERE id = ? AND conversation_id = ?",
                      parent_id, conversation_id):
-        raise NotFound("Parent message not found in this conversation")
+        raise Conflict("Parent message not found in this conversation")
 
 
 def create(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]

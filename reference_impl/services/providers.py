@@ -67,8 +67,9 @@ def create_config(store: Store, user_id: str, body: dict[str, Any]) -> dict[str,
            "api_key": body["api_key"], "default_model": body.get("default_model"),
            "created_at": stamp, "updated_at": stamp}
     with store.transaction() as conn:
+        # A body naming a missing provider: 409 (the contract's Conflict), not 404.
         if not store.one("SELECT 1 AS x FROM providers WHERE id = ?", body["provider_id"]):
-            raise NotFound("Provider not found")
+            raise Conflict("Unknown provider")
         if store.one("SELECT 1 AS x FROM provider_configs WHERE user_id = ? AND provider_id = ?",
                      user_id, body["provider_id"]):
             raise Conflict("You already have a configuration for this provider")

@@ -106,16 +106,24 @@ def test_messages_threading_and_anonymisation(make_api, run):
         c = (await api.call("POST", base, json={"content": "c", "parent_id": b["id"]})).json()
         got = (await api.call("GET", f"/api/v1/conversations/{conv['id']}")).json()
         assert got["deanonymization_mapping"] == {"<EMAIL_1>": "ann@example.org"}
-        # A parent in another conversation, or none at all: the named resource is missing.
+        # A parent in another conversation, or none at all: the body's reference conflicts
+        # with what the server holds (409); the path's conversation exists. Nothing is stored.
         for parent in (FIRST_MSG, MISSING):
             r = await api.call("POST", base, json={"content": "x", "parent_id": parent})
-            assert r.status_code == 404 and isinstance(r.json()["detail"], str)
+            assert r.status_code == 409
+            assert r.json() == {"detail": "Parent message not found in this conversation"}
             r = await api.call("POST", f"/api/v1/conversations/{conv['id']}/replies",
                                json={"content": "x", "parent_id": parent})
-            assert r.status_code == 404
-        r = await api.call("POST", f"/api/v1/conversations/{conv['id']}/read",
-                           json={"message_id": FIRST_MSG})
-        assert r.status_code == 404
+            assert r.status_code == 409
+            assert r.json() == {"detail": "Parent message not found in this conversation"}
+            r = await api.call("POST", f"/api/v1/conversations/{conv['id']}/read",
+                               json={"message_id": parent})
+            assert r.status_code == 409
+            assert r.json() == {"detail": "Message not found in this conversation"}
+        r = await api.call("GET", base)
+        assert [m["id"] for m in r.json()["items"]] == [a["id"], b["id"], c["id"]]
+        r = await api.call("GET", f"/api/v1/conversations/{conv['id']}")
+        assert r.json()["unread_count"] == 3  # the refused read marker did not move
         r = await api.call("PATCH", f"/api/v1/messages/{b['id']}",
                            json={"reactions": ["👍"], "feedback": {"rating": "up"}})
         assert r.json()["feedback"] == {"rating": "up"}
@@ -208,7 +216,7 @@ def test_providers_and_configs(make_api, run):
         assert r.status_code == 409
         r = await api.call("POST", "/api/v1/provider-configs",
                            json={"provider_id": MISSING, "api_key": "sk-secret-key-9876"})
-        assert r.status_code == 404 and r.json() == {"detail": "Provider not found"}
+        assert r.status_code == 409 and r.json() == {"detail": "Unknown provider"}
         r = await api.call("PATCH", f"/api/v1/provider-configs/{cfg['id']}",
                            json={"api_key": "sk-rotated-5555"})
         assert r.json()["api_key_hint"] == "…5555"

@@ -1,4 +1,5 @@
-"""Ownership (another user's resources answer 404), write-only keys, concurrent writers."""
+"""Ownership (another user's resources answer 404; bodies naming them 409), write-only keys,
+concurrent writers."""
 
 import asyncio
 import logging
@@ -34,15 +35,20 @@ def test_second_user_gets_404_for_every_kind(make_api, run):
             r = await bob.call(method, url, json=body) if body is not None \
                 else await bob.call(method, url)
             assert r.status_code == 404, (method, url, r.text)
-        # Bodies naming alice's resources: 404 as well, not a validation error.
+        # Bodies naming alice's resources: 409 (the contract's Conflict), exactly as for a
+        # missing one, neither a validation error nor anything that reveals alice's resource.
         own = (await bob.call("POST", "/api/v1/conversations", json={})).json()["id"]
-        for url, body in [(f"/api/v1/conversations/{own}/messages",
-                           {"content": "x", "parent_id": FIRST_MSG}),
-                          (f"/api/v1/conversations/{own}/replies",
-                           {"content": "x", "parent_id": FIRST_MSG}),
-                          (f"/api/v1/conversations/{own}/read", {"message_id": FIRST_MSG})]:
+        for url, body, detail in [
+                (f"/api/v1/conversations/{own}/messages",
+                 {"content": "x", "parent_id": FIRST_MSG},
+                 "Parent message not found in this conversation"),
+                (f"/api/v1/conversations/{own}/replies",
+                 {"content": "x", "parent_id": FIRST_MSG},
+                 "Parent message not found in this conversation"),
+                (f"/api/v1/conversations/{own}/read", {"message_id": FIRST_MSG},
+                 "Message not found in this conversation")]:
             r = await bob.call("POST", url, json=body)
-            assert r.status_code == 404, (url, r.text)
+            assert r.status_code == 409 and r.json() == {"detail": detail}, (url, r.text)
         # Lists never show alice's resources to bob.
         for url, params in [("/api/v1/shares", {"conversation_id": LISBON}),
                             ("/api/v1/shares", {}), ("/api/v1/provider-configs", {}),

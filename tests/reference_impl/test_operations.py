@@ -2,7 +2,7 @@
 
 The operations and their documented statuses are read from the contract, so an operation added
 to it without a success request here fails `test_every_operation_succeeds`, and every
-documented 401/404/413/415/422 is provoked for every operation that documents it.
+documented 401/404/409/413/415/422 is provoked for every operation that documents it.
 """
 
 import re
@@ -161,10 +161,44 @@ def test_unknown_ids_answer_404(error_api, run, operation_id):
     run(go())
 
 
-def test_every_documented_404_is_reached():
-    """Operations documenting 404 without a path id: the 404 comes from the body."""
+def test_every_documented_404_comes_from_the_path():
+    """A 404 means the path's resource is missing; a body naming a missing one answers 409."""
     body_404 = {o for o in OPERATIONS if _documents(o, 404) and "{" not in OPERATIONS[o][1]}
-    assert body_404 == {"createProviderConfig"}  # tested in test_flows (unknown provider_id)
+    assert body_404 == set()
+
+
+# operationId -> requests (path parameters, JSON body, detail) that conflict with the seeded
+# state: a duplicate, or a body naming a missing or foreign resource under an existing path.
+CONFLICTS = {
+    "createProvider": [({}, {"name": "example ai", "api_endpoint": "https://x.example"},
+                        "A provider with this name already exists")],
+    "createProviderConfig": [
+        ({}, {"provider_id": PROVIDER, "api_key": "sk-test-12345678"},
+         "You already have a configuration for this provider"),
+        ({}, {"provider_id": MISSING, "api_key": "sk-test-12345678"}, "Unknown provider")],
+    "createMessage": [({"conversation_id": LISBON}, {"content": "x", "parent_id": MISSING},
+                       "Parent message not found in this conversation")],
+    "createReply": [({"conversation_id": LISBON}, {"content": "x", "parent_id": MISSING},
+                     "Parent message not found in this conversation")],
+    "markConversationRead": [({"conversation_id": LISBON}, {"message_id": MISSING},
+                              "Message not found in this conversation")],
+}
+
+
+def test_every_documented_409_is_provoked():
+    assert set(CONFLICTS) == {o for o in OPERATIONS if _documents(o, 409)}
+
+
+@pytest.mark.parametrize("operation_id", sorted(CONFLICTS))
+def test_conflicts_answer_409(error_api, run, operation_id):
+    async def go():
+        api = await error_api()
+        for params, body, detail in CONFLICTS[operation_id]:
+            r = await api.call(OPERATIONS[operation_id][0], _url(operation_id, params),
+                               json=body)
+            assert r.status_code == 409, (operation_id, body, r.text)
+            assert r.json() == {"detail": detail}
+    run(go())
 
 
 @pytest.mark.parametrize("operation_id", sorted(o for o in OPERATIONS if _documents(o, 422)))
