@@ -23,11 +23,6 @@ MAX_FINDINGS_PER_REQUIREMENT = 5
 # A multipart part is bytes on the wire: a "negated" file (a number instead of a string) is
 # indistinguishable from a valid file once serialised, so no server can reject it.
 MULTIPART_UPLOADS = ("createAttachment",)
-# The contract answers 404 when the body names a missing resource (a parent_id, provider_id or
-# read marker's message_id), so a 404 from these operations does not mean the linked resource in
-# the path is missing: ensure_resource_availability cannot tell the two apart. CONV-007, MSG-001,
-# REPLY-001 and PCFG-001 read these operations' path resources directly instead.
-BODY_REFERENCE_404 = ("markConversationRead", "createMessage", "createReply", "createProviderConfig")
 
 
 def _register_strict_422() -> None:
@@ -105,9 +100,6 @@ def run_schema_layers(
         "operations": [
             {"include-operation-id": operation_id, "checks": {"negative_data_rejection": {"enabled": False}}}
             for operation_id in MULTIPART_UPLOADS
-        ] + [
-            {"include-operation-id": operation_id, "checks": {"ensure_resource_availability": {"enabled": False}}}
-            for operation_id in BODY_REFERENCE_404
         ],
     }
     if max_seconds is not None:

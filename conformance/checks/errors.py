@@ -1,7 +1,9 @@
-"""Errors: the strict FastAPI 422 shape, loc naming the invalid field, malformed JSON and 415."""
+"""Errors: the strict FastAPI 422 shape, loc naming the invalid field, malformed JSON, 415, and
+409 for a body naming a missing or foreign message."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from ..client import Response
@@ -84,3 +86,43 @@ def wrong_media_type_answers_415(ctx: Context) -> None:
            documented={"detail": "<human-readable>"}, response=response)
 
 
+def expect_409(response: Response, what: str, secret: str | None = None) -> None:
+    """409 {detail: <message>}, revealing nothing of the resource the body named."""
+    expect_status(response, 409, what)
+    body = response.json()
+    expect(isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"] != "",
+           summary=f"{what}: the 409 body is not {{detail: <message>}}", received=response.raw.text[:300],
+           documented={"detail": "<human-readable>"}, response=response)
+    expect(secret is None or secret not in response.raw.text,
+           summary=f"{what}: the 409 reveals another user's message", received=response.raw.text[:300],
+           documented="nothing of the named resource", response=response)
+
+
+@requirement("ERR-005")
+def body_naming_a_missing_message_answers_409(ctx: Context) -> None:
+    cid = ctx.new_conversation()["id"]
+    kept = ctx.new_message(cid, f"kept {ctx.unique}")
+    elsewhere = ctx.new_message(ctx.new_conversation()["id"], f"elsewhere {ctx.unique}")
+    secret = f"private-{ctx.unique}"
+    foreign = ctx.new_message(ctx.new_conversation(client=ctx.user2)["id"], secret, client=ctx.user2)
+    named = [("a missing message", str(uuid.uuid4())),
+             ("a message of another conversation", elsewhere["id"]),
+             ("another user's message", foreign["id"])]
+    base = f"/api/v1/conversations/{cid}"
+    for what, message_id in named:
+        expect_409(ctx.user1.post(f"{base}/messages", json={"content": "orphan", "parent_id": message_id}),
+                   f"createMessage with parent_id naming {what}", secret)
+        expect_409(ctx.user1.post(f"{base}/replies", json={"content": "orphan", "parent_id": message_id}),
+                   f"createReply with parent_id naming {what}", secret)
+        expect_409(ctx.user1.post(f"{base}/read", json={"message_id": message_id}),
+                   f"markConversationRead naming {what}", secret)
+    # A refused request stores nothing and moves no read marker.
+    response = ctx.user1.get(f"{base}/messages")
+    expect_status(response, 200, "Listing the conversation's messages")
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == [kept["id"]], summary="A request answered 409 stored a message anyway",
+           received=ids, documented=[kept["id"]], response=response)
+    response = ctx.user1.get(base)
+    expect_status(response, 200, "Reading the conversation")
+    expect(response.json().get("unread_count") == 1, summary="A mark-read answered 409 moved the read marker",
+           received=response.json().get("unread_count"), documented=1, response=response)

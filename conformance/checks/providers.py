@@ -7,6 +7,7 @@ import uuid
 from ..client import Response
 from ..errors import RequirementFailure
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
+from .errors import expect_409
 
 
 @support_probe("providers")
@@ -78,6 +79,21 @@ def provider_config_lifecycle(ctx: Context) -> None:
                   "Reading another user's provider configuration")
     expect_status(ctx.user1.delete(path), 204, "Deleting a provider configuration")
     expect_status(ctx.user1.get(path), 404, "Reading a deleted provider configuration")
+
+
+@requirement("PCFG-002")
+def unknown_provider_answers_409(ctx: Context) -> None:
+    # The area's probe already found provider configurations, so a 404 here is a failure,
+    # never a sign that the area is unsupported.
+    missing = str(uuid.uuid4())
+    expect_409(ctx.user1.post("/api/v1/provider-configs", json={"provider_id": missing,
+                                                                "api_key": f"sk-conformance-{ctx.unique}"}),
+               "createProviderConfig naming an unknown provider")
+    response = ctx.user1.get("/api/v1/provider-configs", params={"provider_id": missing})
+    expect_status(response, 200, "Listing provider configurations for the unknown provider")
+    items = response.json().get("items", [])
+    expect(items == [], summary="A configuration answered 409 was stored anyway", received=items,
+           documented=[], response=response)
 
 
 @requirement("SEC-004")

@@ -32,7 +32,7 @@ DEFECTS = frozenset({
     "problem_json_422", "loc_elsewhere", "missing_field", "wrong_type", "auth_ignored", "no_www_authenticate",
     "cross_user_leak", "page_loses_item", "sse_wrong_content_type", "sse_no_final", "replay_ignores_last_event_id",
     "echo_api_key", "message_readable_after_delete", "share_readable_after_revoke", "share_expiry_ignored",
-    "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop",
+    "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop", "body_reference_404",
 })
 
 _checker = FormatChecker()
@@ -214,6 +214,10 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         return {"items": [view(i) for i in chunk], "next_cursor": f"c{chunk[-1]['_key']}" if more and chunk else None}
 
     # ---- ownership ------------------------------------------------------------------------
+    def body_reference_status() -> int:
+        """A body naming a missing or foreign resource: 409 (the defect: 404, as the contract once said)."""
+        return 404 if "body_reference_404" in D else 409
+
     def own_conversation(user: str, cid: str) -> dict:
         c = S.conversations.get(cid)
         if c is None or (c["owner"] != user and "cross_user_leak" not in D):
@@ -343,7 +347,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         msgs = visible_messages(c["id"])
         target = (body or {}).get("message_id") or (msgs[-1]["id"] if msgs else None)
         if target is not None and target not in {m["id"] for m in msgs}:
-            raise HTTPError(404, "Message not found")
+            raise HTTPError(body_reference_status(), "Message not found in this conversation")
         if "mark_read_noop" not in D:
             S.read_markers[c["id"]] = target
         marker = S.read_markers.get(c["id"])
@@ -359,8 +363,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         return page(msgs, request, message_view)
 
     def check_parent(cid: str, parent_id) -> None:  # noqa: ANN001
-        if parent_id is not None and (parent_id not in S.messages or S.messages[parent_id]["conversation_id"] != cid):
-            raise HTTPError(404, "Parent message not found")
+        parent = S.messages.get(parent_id) if parent_id is not None else None
+        if parent_id is not None and (parent is None or parent.get("deleted") or parent["conversation_id"] != cid):
+            raise HTTPError(body_reference_status(), "Parent message not found in this conversation")
 
     def createMessage(user, p, body):  # noqa: ANN001, ANN202
         c = own_conversation(user, p["conversation_id"])
@@ -477,7 +482,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def createProviderConfig(user, p, body):  # noqa: ANN001, ANN202
         if body["provider_id"] not in S.providers:
-            raise HTTPError(404, "Provider not found")
+            raise HTTPError(body_reference_status(), "Unknown provider")
         if any(c["owner"] == user and c["provider_id"] == body["provider_id"] for c in S.configs.values()):
             raise HTTPError(409, "This provider is already configured")
         now = _now()
