@@ -2,7 +2,7 @@
 
     client -> Proxy -> upstream (any deployment)
                  ├── request:  validation.ContractValidator (the server's own validators)
-                 ├── response: mock.conformity.ResponseChecker (openapi-core, 3.1, compiled once)
+                 ├── response: mock.conformity.ResponseChecker (openapi-core, compiled once)
                  └── both:     X-Contract-Violations headers + the journal (/__mock/journal)
 
 Nothing is blocked or rewritten: a violating request is still forwarded and a violating
@@ -130,7 +130,13 @@ class Proxy:
         out = {k.lower(): v for k, v in response.headers.items()}
         out_list = [(k.encode("latin-1"), v.encode("latin-1"))
                     for k, v in response.headers.multi_items()
-                    if k.lower() not in _DROP_FROM_RESPONSE]
+                    if k.lower() not in _DROP_FROM_RESPONSE | {"access-control-expose-headers"}]
+        if "access-control-allow-origin" in out:
+            # A page on another origin (the frontend's dev server) may read the findings too.
+            exposed = [out["access-control-expose-headers"]] \
+                if "access-control-expose-headers" in out else []
+            out_list.append((b"access-control-expose-headers", ", ".join(
+                [*exposed, "X-Contract-Violations", "X-Contract-Violation"]).encode()))
         check = (scope["method"], scope["path"], query, request_headers, response.status_code)
         if out.get("content-type", "").startswith("text/event-stream"):
             # Known before the body: status and headers. Events are checked once passed on.

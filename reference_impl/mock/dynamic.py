@@ -1,19 +1,19 @@
-"""`Prefer: dynamic=true[, seed=N]`: data generated from a response schema, valid by construction.
+"""`Prefer: dynamic=true[, seed=N]`: data generated from a response schema.
 
 Neither hypothesis-jsonschema (not a dependency) nor Schemathesis' generator (internal API that
 needs a Hypothesis test to draw from) can be called per request with a seed, so this is a small
 generator of our own over `random.Random(seed)`. It covers what the contract uses: $ref, type
-lists, const/enum, oneOf/anyOf/allOf, formats (uuid, date-time, uri, email, int32), prefixItems, patterns
-(through the standard library's regex parser), lengths, bounds, required and optional
-properties, arrays, and `contentSchema` (the JSON inside an SSE event's `data`). Every value is
-checked against the schema before it is sent; a value that fails is drawn again (bounded).
+lists, const/enum, oneOf/anyOf/allOf, formats (uuid, date-time, uri, email, int32),
+prefixItems, patterns (through the standard library's regex parser), lengths, bounds, required
+and optional properties, arrays, and `contentSchema` (the JSON inside an SSE event's `data`).
+Every value is checked against the schema before it is sent; a failing one is drawn again
+(bounded).
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 import string
 import uuid
 from datetime import datetime, timedelta, timezone

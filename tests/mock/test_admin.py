@@ -1,4 +1,4 @@
-"""The admin API under /__mock/: reset, snapshots, journal; every answer checked against its document."""
+"""The admin API under /__mock/: reset, snapshots, journal, each answer checked against its spec."""
 
 import yaml
 

@@ -1,11 +1,11 @@
-"""`Prefer: code= / example= / delay=`: chosen responses, faults and latency, read from the contract."""
+"""`Prefer: code= / example= / delay=`: chosen responses, faults, latency, from the contract."""
 
 import time
 
 from reference_impl.app import load_contract
 from reference_impl.mock.canned import Catalogue
 
-from .conftest import CONVERSATIONS, check_contract
+from .conftest import CONVERSATIONS
 
 EXAMPLES = Catalogue(load_contract())
 
@@ -138,4 +138,20 @@ def test_the_hot_path_parses_nothing(make_api, run, monkeypatch):
         assert r.status_code == 200 and "preference-applied" not in r.headers
         (entry,) = api.state.journal.read(limit=1)
         assert entry["path"] == CONVERSATIONS and entry["status"] == 200
+    run(go())
+
+
+def test_chosen_stream_responses_carry_the_documented_events(make_api, run):
+    async def go():
+        from .conftest import REPLIES, parse_sse
+        api = await (await make_api()).login()
+        r = await api.call("GET", "/api/v1/messages/5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f/events",
+                           headers={"Prefer": "example=completed"})
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert [e["event"] for e in parse_sse(r.text)] == ["reply.completed"]
+        r = await api.call("POST", REPLIES, json={"content": "x", "stream": True},
+                           headers={"Prefer": "code=201"})
+        assert [e["event"] for e in parse_sse(r.text)] == ["reply.started"]
+        r = await api.call("POST", REPLIES, json={"content": "x"}, headers={"Prefer": "code=201"})
+        assert r.headers["content-type"] == "application/json" and "assistant_message" in r.json()
     run(go())

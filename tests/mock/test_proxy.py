@@ -144,3 +144,25 @@ def test_proxy_in_front_of_the_reference_server_reports_nothing(live_server, tmp
         journal = httpx.get(f"{base}/__mock/journal", params={"limit": 1000}).json()["items"]
         assert len(journal) == len(seen)
         assert all(e["checked"] and e["violations"] == [] for e in journal)
+
+
+def test_a_cross_origin_page_may_read_the_findings(run):
+    async def cors_backend(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"),
+            (b"access-control-allow-origin", b"http://localhost:3000"),
+            (b"access-control-expose-headers", b"Retry-After")]})
+        await send({"type": "http.response.body", "body": b'{"id": "x"}'})
+
+    proxy = Proxy("http://backend", load_contract(),
+                  transport=httpx.ASGITransport(app=cors_backend))
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy),
+                                     base_url="http://127.0.0.1:8080") as client:
+            r = await client.get("/api/v1/users/me", headers={"Origin": "http://localhost:3000"})
+            assert int(r.headers["x-contract-violations"]) >= 1
+            assert r.headers["access-control-expose-headers"] == \
+                "Retry-After, X-Contract-Violations, X-Contract-Violation"
+        await proxy.client.aclose()
+    run(go())

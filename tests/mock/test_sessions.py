@@ -1,4 +1,4 @@
-"""`X-Mock-Session`: each name its own copy of the seeded state; bounded, least recently used out."""
+"""`X-Mock-Session`: each name its own copy of the seeded state; bounded, LRU eviction."""
 
 import concurrent.futures
 import threading
