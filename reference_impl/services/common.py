@@ -8,7 +8,7 @@ from typing import Any
 
 from ..store import Store
 
-__all__ = ["new_id", "now", "encode_cursor", "decode_cursor", "page_of", "language",
+__all__ = ["new_id", "now", "encode_cursor", "decode_cursor", "page_of", "language", "attachments_of",
            "message_out", "attachment_out", "parse_instant"]
 
 
@@ -88,9 +88,11 @@ def attachment_out(row: dict[str, Any]) -> dict[str, Any]:
                                 "sha256", "created_at")}
 
 
-def message_out(store: Store, row: dict[str, Any]) -> dict[str, Any]:
-    attachments = store.all("SELECT * FROM attachments WHERE message_id = ? ORDER BY seq "
-                            "LIMIT 100", row["id"])
+def message_out(store: Store, row: dict[str, Any],
+                attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The contract's Message; `attachments` when the caller has read them already."""
+    if attachments is None:
+        attachments = attachments_of(store, [row["id"]]).get(row["id"], [])
     return {
         "id": row["id"], "conversation_id": row["conversation_id"],
         "parent_id": row["parent_id"], "role": row["role"], "content": row["content"],
@@ -101,3 +103,17 @@ def message_out(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "attachments": [attachment_out(a) for a in attachments],
         "created_at": row["created_at"], "updated_at": row["updated_at"],
     }
+
+
+def attachments_of(store: Store, message_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each message's attachments (the first 100, oldest first), in one query for a page."""
+    if not message_ids:
+        return {}
+    marks = ", ".join("?" for _ in message_ids)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in store.all(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY seq",
+                         *message_ids):
+        bucket = grouped.setdefault(row["message_id"], [])
+        if len(bucket) < 100:
+            bucket.append(row)
+    return grouped

@@ -23,22 +23,32 @@ def owned(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
     return row
 
 
-def shape(store: Store, user_id: str, row: dict[str, Any],
-          match: dict[str, str] | None = None) -> dict[str, Any]:
-    last = store.one("SELECT content, created_at FROM messages WHERE conversation_id = ? "
-                     "ORDER BY seq DESC LIMIT 1", row["id"])
-    marker = store.one("SELECT message_seq FROM read_markers WHERE user_id = ? AND "
-                       "conversation_id = ?", user_id, row["id"])
-    unread = store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ? AND seq > ?",
-                       row["id"], marker["message_seq"] if marker else 0)["n"]
+# The list view's derived fields, computed by the same query that reads the conversation (one
+# round trip per page, not three per conversation). Only the owner reads a conversation, so
+# the owner's read marker is the one that counts.
+SUMMARY = (
+    "conversations.*, "
+    "(SELECT m.content FROM messages m WHERE m.conversation_id = conversations.id"
+    " ORDER BY m.seq DESC LIMIT 1) AS last_content, "
+    "(SELECT m.created_at FROM messages m WHERE m.conversation_id = conversations.id"
+    " ORDER BY m.seq DESC LIMIT 1) AS last_at, "
+    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq >"
+    " COALESCE((SELECT r.message_seq FROM read_markers r WHERE r.user_id = conversations.user_id"
+    " AND r.conversation_id = conversations.id), 0)) AS unread"
+)
+
+
+def shape(row: dict[str, Any], match: dict[str, str] | None = None) -> dict[str, Any]:
+    """The contract's Conversation, from a row selected with SUMMARY."""
+    last_content = row["last_content"]
     return {
         "id": row["id"], "title": row["title"], "status": row["status"],
         "chatbot_id": row["chatbot_id"], "model": row["model"], "metadata": row["metadata"],
         "is_anonymized": bool(row["is_anonymized"]), "deanonymization_mapping": row["mapping"],
         "created_at": row["created_at"], "updated_at": row["updated_at"],
-        "last_message_at": last["created_at"] if last else None,
-        "last_message_preview": last["content"][:200] if last else None,
-        "unread_count": unread, "match": match,
+        "last_message_at": row["last_at"],
+        "last_message_preview": last_content[:200] if last_content is not None else None,
+        "unread_count": row["unread"], "match": match,
     }
 
 
@@ -55,7 +65,11 @@ def create(store: Store, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
-    return shape(store, user_id, owned(store, user_id, conversation_id))
+    row = store.one(f"SELECT {SUMMARY} FROM conversations WHERE id = ? AND user_id = ?",
+                    conversation_id, user_id)
+    if row is None:
+        raise NotFound("Conversation not found")
+    return shape(row)
 
 
 def _like(q: str) -> str:
@@ -72,7 +86,7 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
               status: str | None = None, chatbot_id: str | None = None,
               q: str | None = None) -> dict[str, Any]:
     after = decode_cursor(cursor)
-    sql, args = "SELECT * FROM conversations WHERE user_id = ?", [user_id]
+    sql, args = f"SELECT {SUMMARY} FROM conversations WHERE user_id = ?", [user_id]
     if status is not None:
         sql, args = sql + " AND status = ?", [*args, status]
     if chatbot_id is not None:
@@ -96,7 +110,7 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
             if hit:
                 text = hit["content"] if q.lower() in hit["content"].lower() else hit["original"]
                 match = {"message_id": hit["id"], "excerpt": _excerpt(text, q)}
-        return shape(store, user_id, row, match)
+        return shape(row, match)
 
     return page_of(rows, limit, one)
 

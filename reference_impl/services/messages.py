@@ -9,7 +9,7 @@ from ..errors import Conflict, NotFound
 from ..store import Store
 from . import conversations
 from .anonymize import anonymize
-from .common import decode_cursor, message_out, new_id, now, page_of, parse_instant
+from .common import attachments_of, decode_cursor, message_out, new_id, now, page_of, parse_instant
 
 __all__ = ["owned", "add", "create", "get", "list_page", "update", "delete"]
 
@@ -86,7 +86,8 @@ def list_page(store: Store, user_id: str, conversation_id: str, limit: int,
     if parent_id is not None:
         sql, args = sql + " AND parent_id = ?", [*args, parent_id]
     rows = store.page(sql, args, after, limit)
-    return page_of(rows, limit, lambda r: message_out(store, r))
+    attachments = attachments_of(store, [r["id"] for r in rows[:limit]])
+    return page_of(rows, limit, lambda r: message_out(store, r, attachments.get(r["id"], [])))
 
 
 def update(store: Store, user_id: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
