@@ -40,8 +40,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chat_contract.resources import fixtures_dir, spec_path
 
 from . import auth, seed
+from .body import read_body
 from .bridge import to_openapi30
-from .errors import (ApiError, JsonErrorsMiddleware, PayloadTooLarge, RequestValidationError,
+from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError,
                      Unauthorized, field_error, send_error)
 from .mock.admin import admin_app
 from .mock.canned import Catalogue
@@ -193,7 +194,7 @@ class ContractMiddleware:
                 user = auth.user_for_header(self.state.store, headers.get("authorization"))
         body = b""
         if scope["method"] in ("POST", "PUT", "PATCH") and op.body_validators:
-            body = await _read_body(receive, headers, op.body_limit)
+            body = await read_body(receive, headers, op.body_limit)
             receive = _replay(body, receive)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower() or None
         form = None
@@ -212,25 +213,6 @@ class ContractMiddleware:
                     await value.close()
             raise
         return {"call": parsed, "user": user, "state": state}, receive
-
-
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from .body import read_body
 from .errors import ApiError, JsonErrorsMiddleware, RequestValidationError, send_error
 from .mock.admin import admin_app
 from .mock.conformity import ResponseChecker
@@ -100,7 +101,15 @@ class Proxy:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
                    for k, v in scope["headers"]]
         header_map = dict(headers)
-        body = await self._body(receive)
+        try:
+            # Forwarding a truncated body would corrupt the request: refuse it whole instead.
+            body = await read_body(receive, header_map, MAX_BODY)
+        except ApiError as exc:
+            await send_error(send, exc)
+            self._record(header_map.get("x-mock-session", DEFAULT), scope,
+                         scope.get("query_string", b"").decode("latin-1"), exc.status, started,
+                         [str(exc)])
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         violations = await self._check_request(scope, header_map, query, body)
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
@@ -197,20 +206,6 @@ class Proxy:
                     await value.close()
         return []
 
-    @staticmethod
-    async def _body(receive: Receive) -> bytes:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size <= MAX_BODY:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
 
     def _record(self, session: str, scope: Scope, query: str, status: int, started: float,
                 violations: list[str]) -> None:

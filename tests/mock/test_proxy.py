@@ -166,3 +166,31 @@ def test_a_cross_origin_page_may_read_the_findings(run):
                 "Retry-After, X-Contract-Violations, X-Contract-Violation"
         await proxy.client.aclose()
     run(go())
+
+
+def test_proxy_refuses_a_body_over_its_limit_instead_of_forwarding_part_of_it(run):
+    """A body the proxy cannot hold whole answers 413; the upstream never sees a cut request."""
+    from reference_impl.proxy import MAX_BODY
+
+    received = []
+
+    async def create_conversation(request):
+        received.append(len(await request.body()))
+        return JSONResponse({"detail": "unexpected"}, 500)
+
+    backend = Starlette(routes=[Route("/api/v1/conversations", create_conversation, methods=["POST"])])
+    proxy = Proxy("http://backend", load_contract(), transport=httpx.ASGITransport(app=backend))
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy),
+                                     base_url="http://127.0.0.1:8080") as client:
+            body = b'{"title": "' + b"x" * MAX_BODY + b'"}'
+            r = await client.post(CONVERSATIONS, content=body,
+                                  headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
+            assert r.status_code == 413
+            assert r.json() == {"detail": f"Request body exceeds {MAX_BODY} bytes"}
+            journal = (await client.get("/__mock/journal")).json()["items"]
+            assert [(e["method"], e["status"]) for e in journal] == [("POST", 413)]
+        await proxy.client.aclose()
+    run(go())
+    assert received == []
