@@ -14,7 +14,9 @@ def _package_dir(package: str, checkout_name: str) -> Path:
     checkout = Path(__file__).resolve().parent.parent / checkout_name
     if checkout.is_dir():
         return checkout
-    return Path(str(resources.files(package)))
+    # spec/ and fixtures/ have no __init__.py, so importlib.resources hands back a
+    # MultiplexedPath for them, whose str() is not a path; joining a name yields a real one.
+    return Path(str(resources.files(package).joinpath("openapi.yaml"))).parent
 
 
 def spec_dir() -> Path:
