@@ -81,21 +81,12 @@ def _validate_event_data(pointer: str, event: dict) -> None:
     assert not errors, "\n".join(e.message for e in errors)
 
 
-def test_parameter_examples_validate():
-    checked = 0
+def test_parameters_carry_no_unchecked_examples():
+    """Examples are checked on media types only, so a parameter example would go unchecked."""
     for path, _, operation, _ in operations(DOCUMENT):
         for parameter in DOCUMENT["paths"][path].get("parameters", []) + operation.get("parameters", []):
-            target, pointer = resolve(DOCUMENT, parameter, "")
-            for name, example in target.get("examples", {}).items():
-                value, _ = resolve(DOCUMENT, example, "")
-                assert not list(_validator(pointer + "/schema").iter_errors(value["value"])), name
-                checked += 1
-            if "example" in target:
-                assert not list(_validator(pointer + "/schema").iter_errors(target["example"]))
-                checked += 1
-    # Parameters carry no examples today; this guards the loop above against silently skipping
-    # all of them if that changes.
-    assert checked >= 0
+            target, _ = resolve(DOCUMENT, parameter, "")
+            assert not {"example", "examples"} & target.keys(), target["name"]
 
 
 def test_a_broken_example_is_caught():
