@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chat_contract.bench.servers import Server, free_port
+from chat_contract.bench.servers import Server, answers, free_port
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -48,16 +48,8 @@ def mock(tmp_path) -> Iterator[str]:
 
     port = free_port()
     command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port), "--db", str(tmp_path / "mock.db")]
-    probe = lambda base: _answers(base + "/api/v1/users/me")  # noqa: E731
-    with Server("reference", command, port, probe) as server:
+    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as server:
         yield server.base_url
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 401
-    except httpx.TransportError:
-        return False
 
 
 def test_a_page_on_another_origin_streams_a_reply(page_origin, mock):
