@@ -12,6 +12,8 @@ problem+json, while ContractMiddleware implements the contract's 401 and FastAPI
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import re
 import shutil
 import tempfile
@@ -267,8 +269,21 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                                    settings, state.fixture_users),
         on_evict=state.journal.forget)
 
+    def clean_up() -> None:
+        state.sessions.close()
+        if settings.data_dir is None and not settings.db_path:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any):
+        # uvicorn runs this on a graceful stop, in every worker: atexit does not run when
+        # uvicorn re-raises SIGTERM, so temporary state would otherwise be left behind.
+        yield
+        clean_up()
+
     cx = connexion.AsyncApp(
         __name__,
+        lifespan=lifespan,
         middlewares=[ServerErrorMiddleware, ExceptionMiddleware, SwaggerUIMiddleware,
                      RoutingMiddleware, LifespanMiddleware, ContextMiddleware],
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH,
@@ -298,11 +313,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow",
                         "Preference-Applied"],
     )
-    if settings.data_dir is None and not settings.db_path:
-        import atexit
-        atexit.register(shutil.rmtree, data_dir, True)
-    import atexit
-    atexit.register(state.sessions.close)
+    atexit.register(clean_up)  # an app used without a server (tests) cleans up at exit
     return asgi, state
 
 

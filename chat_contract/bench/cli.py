@@ -7,9 +7,11 @@ where the absolute numbers are noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -97,14 +99,16 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
         bodies_file = tmp / "bodies.json"
         bodies_file.write_text(json.dumps(_bodies(_requests(reference.base_url, token, conversation_id))))
         peers = [reference]
-        port = free_port()
-        peers.append(Server("starlette", starlette_command(port, bodies_file), port,
-                            answers("/api/v1/conversations", statuses={200})).start())
-        if "prism" not in args.skip:
+        # Every peer is stopped however this block ends: a missing Prism, a wrk failure or SIGTERM.
+        with contextlib.ExitStack() as stack:
             port = free_port()
-            peers.append(Server("prism", prism_command(port, spec_path()), port,
-                                answers("/api/v1/users/me", statuses={200, 401})).start(timeout=120))
-        try:
+            peers.append(stack.enter_context(Server("starlette", starlette_command(port, bodies_file), port,
+                                                    answers("/api/v1/conversations", statuses={200}))))
+            if "prism" not in args.skip:
+                port = free_port()
+                peers.append(stack.enter_context(Server("prism", prism_command(port, spec_path()), port,
+                                                        answers("/api/v1/users/me", statuses={200, 401}),
+                                                        start_timeout=120)))
             for endpoint in ENDPOINTS:
                 # Servers take turns per endpoint, so a slow spell of the machine hits all of them.
                 for server in peers:
@@ -120,9 +124,6 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
                         "socket_errors": result.errors,
                     }
                     _progress(f"{endpoint:<7} {server.name:<10} {result.requests_per_second:>9.0f} req/s")
-        finally:
-            for server in peers[1:]:
-                server.stop()
     ours = figures["servers"]["reference"]
     figures["ratios"] = {
         endpoint: {
@@ -208,8 +209,15 @@ def render(figures: dict) -> str:
     return "\n".join(lines)
 
 
+def _raise_on_sigterm(signum: int, frame: object) -> None:
+    # SIGTERM's default action skips every `finally`; as an exception it unwinds through them, so
+    # the servers stop and the temporary folder goes.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
     seconds = args.seconds or (2.0 if args.quick else 10.0)
     os.environ.setdefault("SCHEMATHESIS_TELEMETRY", "false")
     with tempfile.TemporaryDirectory(prefix="chat-contract-bench-") as tmp_name:

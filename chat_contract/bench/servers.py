@@ -29,14 +29,17 @@ def free_port() -> int:
 class Server:
     """A server process, ready once `probe` answers True."""
 
-    def __init__(self, name: str, command: list[str], port: int, probe: Callable[[str], bool]) -> None:
+    def __init__(self, name: str, command: list[str], port: int, probe: Callable[[str], bool], *,
+                 start_timeout: float = 60.0) -> None:
         self.name, self.command, self.port, self.probe = name, command, port, probe
+        self.start_timeout = start_timeout
         self.base_url = f"http://{HOST}:{port}"
         self.process: subprocess.Popen | None = None
         self.ready_after_s: float | None = None
         self._stderr = None
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self) -> "Server":
+        timeout = self.start_timeout
         started = time.perf_counter()
         # A file, not a pipe: a pipe nobody drains fills up and stalls a chatty server.
         self._stderr = tempfile.TemporaryFile()
@@ -68,7 +71,11 @@ class Server:
             self._stderr = None
 
     def __enter__(self) -> "Server":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # a start interrupted half-way (SIGTERM, Ctrl-C) leaves no process behind
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
