@@ -155,3 +155,18 @@ def test_ctrl_c_writes_the_reports_so_far_and_exits_130(tmp_path):
     # Hypothesis kept its files in the user's cache folder, not in the working directory.
     assert not (tmp_path / ".hypothesis").exists()
     assert (tmp_path / "cache" / "chat-contract" / "hypothesis").is_dir()
+
+
+def test_html_failing_rows_link_to_their_detail(tmp_path):
+    from conformance.reports import html
+
+    with ServerThread(build_app(frozenset({"mark_read_noop"}))) as server:
+        config = resolve({"base_url": server.url, "profile": "smoke", "only": "conversations", **CREDENTIALS}, {})
+        result = run(config)
+    page = html.render(result)
+    failed = [r.requirement.id for r in result.failed]
+    assert failed == ["CONV-007"]
+    assert "<td><a href='#CONV-007'>CONV-007</a></td>" in page and "<section id='CONV-007'>" in page
+    passed = next(r.requirement.id for r in result.results if r.outcome.value == "pass")
+    assert f"href='#{passed}'" not in page
+    assert "Left on the deployment" in page
