@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-__all__ = ["main"]
+__all__ = ["main", "package_version"]
 
 # Each subcommand lives with the part it drives and is imported only when used, so that
 # `chat-contract check` never loads the reference server and the other way round.
@@ -17,8 +18,15 @@ SUBCOMMANDS = {
 }
 
 
+def package_version() -> str:
+    try:
+        return version("chat-contract")
+    except PackageNotFoundError:  # a checkout on sys.path without installed metadata
+        return "unknown"
+
+
 def _usage() -> str:
-    lines = ["usage: chat-contract <command> [options]", "", "commands:"]
+    lines = ["usage: chat-contract [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:<8} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
     lines += ["", "Run `chat-contract <command> --help` for a command's options."]
     return "\n".join(lines)
@@ -29,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in {"-h", "--help"}:
         print(_usage())
         return 0 if args else 2
+    if args[0] == "--version":
+        print(f"chat-contract {package_version()}")
+        return 0
     name, rest = args[0], args[1:]
     if name not in SUBCOMMANDS:
         print(f"chat-contract: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)

@@ -4,20 +4,45 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
-from .config import Config, resolve
+from chat_contract.cli import package_version
+
+from . import profiles
+from .config import Config, cache_dir, resolve
 from .errors import ConfigurationError
 from .reports import html, json as json_report, junit, terminal
-from .results import RunResult
+from .requirements import load
+from .results import Outcome, RequirementResult, RunResult
 
 __all__ = ["main", "build_parser", "write_reports"]
+
+EXIT_CODES = {0: "every mandatory requirement passes", 1: "a requirement fails",
+              2: "configuration or connection error (nothing judged)",
+              130: "interrupted (Ctrl-C); the reports hold what was judged so far"}
+
+
+def _epilog() -> str:
+    areas, requirements = load()
+    counts = {name: sum(r.area == name for r in requirements) for name in areas}
+    lines = ["areas (--only/--skip take these names; optional areas a deployment lacks are reported unsupported):"]
+    lines += [f"  {name:<18} {counts[name]:>2} requirement(s){'' if area.mandatory else ', optional'}"
+              for name, area in areas.items()]
+    lines += ["", "profiles (--profile):"]
+    lines += [f"  {p.name:<18} {p.max_examples} examples per operation, Schemathesis phases: {', '.join(p.phases)}"
+              + (f", at most {p.max_seconds:.0f} s" if p.max_seconds else "") for p in profiles.PROFILES.values()]
+    lines += ["", "exit codes:"] + [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    lines += ["", "--base-url is the server root: the contract's paths already start with /api/v1."]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chat-contract check",
-                                     description="Check a deployment against the chat API contract.")
+                                     description="Check a deployment against the chat API contract.",
+                                     epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
-    add("--base-url", help="the deployment's root URL (CHAT_API_BASE_URL)")
+    add("--version", action="version", version=f"chat-contract {package_version()}")
+    add("--base-url", help="the deployment's root URL, without /api/v1 (CHAT_API_BASE_URL)")
     add("--username", help="first test user (CHAT_API_USERNAME)")
     add("--password", help="first test user's password (CHAT_API_PASSWORD)")
     add("--username-2", dest="username_2", help="second test user (CHAT_API_USERNAME_2)")
@@ -32,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--html", help="write a self-contained HTML report here")
     add("--json", help="write a JSON report here")
     add("--spec", help="the contract to judge against (default: the bundled one)")
+    add("--keep-data", dest="keep_data", action="store_const", const=True, default=None,
+        help="leave what the run created on the deployment (by default it is deleted at the end; "
+             "CHAT_API_KEEP_DATA)")
     add("--config", help="a TOML or YAML file with the same settings")
     return parser
 
@@ -45,17 +73,47 @@ def write_reports(config: Config, result: RunResult) -> None:
         json_report.write(result, config.json)
 
 
+def interrupted_result(config: Config, seen: list[RequirementResult], started: float) -> RunResult:
+    """What was judged before Ctrl-C; every requirement not reached is skipped as interrupted."""
+    done = {r.requirement.id: r for r in seen}
+    _, requirements = load()
+    results = [done.get(r.id) or RequirementResult(requirement=r, outcome=Outcome.SKIP, reason="interrupted")
+               for r in requirements]
+    return RunResult(base_url=config.base_url, profile=config.profile,
+                     seed=config.seed if config.seed is not None else profiles.DEFAULT_SEED,
+                     results=results, duration=time.monotonic() - started, interrupted=True,
+                     leftovers=["unknown: the run was interrupted before its clean-up"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     flags = {k: v for k, v in vars(args).items() if k != "config"}
+    # Hypothesis keeps its example database and caches under the user's cache folder rather
+    # than a .hypothesis/ folder in whatever directory the command was started from.
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(cache_dir() / "hypothesis")
+    progress = terminal.Progress()
+    started = time.monotonic()
+    config: Config | None = None
     try:
         config = resolve(flags, config_file=args.config)
         from .runner import run
 
-        result = run(config, progress=terminal.Progress())
+        result = run(config, progress=progress)
     except ConfigurationError as exc:
+        progress.stop()
         print(f"chat-contract check: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        progress.stop()
+        if config is None:
+            return 130
+        result = interrupted_result(config, progress.results, started)
+        print(terminal.render(result))
+        write_reports(config, result)
+        print("chat-contract check: interrupted; the reports hold what was judged so far", file=sys.stderr)
+        return 130
     print(terminal.render(result))
     write_reports(config, result)
     return result.exit_code

@@ -107,8 +107,10 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
-def sign_in(base_url: str, username: str, password: str) -> str:
-    """Trade credentials for a token; failures are configuration problems, not requirement failures."""
+def sign_in(base_url: str, username: str, password: str, n: str = "") -> str:
+    """Trade credentials for a token; failures are configuration problems, not requirement failures.
+
+    `n` is "" for the first test user and "_2" for the second, so that a message names its flags."""
     client = Client(base_url)
     try:
         response = client.post(
@@ -119,15 +121,15 @@ def sign_in(base_url: str, username: str, password: str) -> str:
         client.close()
     if response.status == 401:
         raise CredentialsProblem(
-            f"user {username!r} could not sign in (401): check --username/--password or "
-            "CHAT_API_USERNAME/CHAT_API_PASSWORD"
+            f"user {username!r} could not sign in (401): check --username{n.replace('_', '-')}/"
+            f"--password{n.replace('_', '-')} or CHAT_API_USERNAME{n}/CHAT_API_PASSWORD{n}"
         )
     try:
         token = response.raw.json()["access_token"]
     except (ValueError, KeyError, TypeError) as exc:
         raise CredentialsProblem(
-            f"POST /api/v1/auth/token for {username!r} answered {response.status} without an "
-            f"access_token: {response.raw.text[:200]!r}. Is --base-url the API root?"
+            f"POST {base_url}/api/v1/auth/token for {username!r} answered {response.status} without an "
+            f"access_token: {response.raw.text[:200]!r}. --base-url is the server root, without /api/v1"
         ) from exc
     return str(token)
 

@@ -32,7 +32,11 @@ FIELDS = {
     "html": "CHAT_API_HTML",
     "json": "CHAT_API_JSON",
     "spec": "CHAT_API_SPEC",
+    "keep_data": "CHAT_API_KEEP_DATA",
 }
+
+# The contract's paths carry this prefix, so --base-url is the server root without it.
+API_PREFIX = "/api/v1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +56,43 @@ class Config:
     html: str | None = None
     json: str | None = None
     spec: str | None = None
+    # Leave what the run created on the deployment (by default it is deleted at the end).
+    keep_data: bool = False
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for the suite (XDG_CACHE_HOME, else ~/.cache): Hypothesis'
+    example database goes there, not into whatever folder the suite was started from."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chat-contract"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_accounts(merged: dict[str, Any]) -> None:
+    """Two distinct users are needed: ownership requirements compare what each may see."""
+    for kind in ("username", "token"):
+        first, second = merged.get(kind), merged.get(f"{kind}_2")
+        if first and second and first == second:
+            given = f"both {first!r}" if kind == "username" else "both the same token"
+            raise ConfigurationError(
+                f"{_flag(kind)} and {_flag(kind + '_2')} name one account ({given}): "
+                "the suite needs two different test users, because ownership requirements check that "
+                f"one user cannot read the other's data; pass a second account with {_flag('username_2')} "
+                f"and {_flag('password_2')} (or {_flag('token_2')})")
+
+
+def _check_base_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"base URL {url!r} must start with http:// or https://")
+    if url.rstrip("/").endswith(API_PREFIX):
+        root = url.rstrip("/")[: -len(API_PREFIX)]
+        raise ConfigurationError(
+            f"base URL {url!r} ends with {API_PREFIX}, but the contract's paths already start with it "
+            f"(requests would go to {url.rstrip('/')}{API_PREFIX}/...): pass the server root, "
+            f"--base-url {root}")
 
 
 def _read_file(path: str) -> dict[str, Any]:
@@ -98,8 +139,7 @@ def resolve(
         raise ConfigurationError(
             "no base URL: pass --base-url URL, set CHAT_API_BASE_URL or base_url in the config file"
         )
-    if not str(merged["base_url"]).startswith(("http://", "https://")):
-        raise ConfigurationError(f"base URL {merged['base_url']!r} must start with http:// or https://")
+    _check_base_url(str(merged["base_url"]))
     for n in ("", "_2"):
         if not merged.get(f"token{n}") and not (merged.get(f"username{n}") and merged.get(f"password{n}")):
             which = "first" if not n else "second"
@@ -108,6 +148,8 @@ def resolve(
                 f"--password{n.replace('_', '-')} (CHAT_API_USERNAME{n.upper()}/CHAT_API_PASSWORD{n.upper()}) "
                 f"or --token{n.replace('_', '-')} (CHAT_API_TOKEN{n.upper()})"
             )
+    _check_accounts(merged)
+    merged["keep_data"] = str(merged.get("keep_data", False)).lower() in ("1", "true", "yes")
     if "seed" in merged:
         try:
             merged["seed"] = int(merged["seed"])

@@ -62,6 +62,10 @@ class RunResult:
     results: list[RequirementResult]
     duration: float
     unsupported_areas: list[str] = field(default_factory=list)
+    # What the run created and left on the deployment (kept, or not deletable), one line each.
+    leftovers: list[str] = field(default_factory=list)
+    # Stopped by Ctrl-C: the requirements not reached are skipped with reason "interrupted".
+    interrupted: bool = False
 
     @property
     def failed(self) -> list[RequirementResult]:

@@ -12,6 +12,7 @@ from chat_contract.resources import spec_path
 from . import profiles
 from .checks import REGISTRY, SUPPORT_PROBES, Context
 from .checks.base import UNSUPPORTED_STATUSES
+from .cleanup import Tracker
 from .client import Client, sign_in
 from .config import Config
 from .errors import ConfigurationError, CredentialsProblem, PrerequisiteFailed, RequirementFailure, Unsupported
@@ -48,7 +49,7 @@ def _token(config: Config, n: str) -> str:
     token = getattr(config, f"token{n}")
     if token:
         return token
-    return sign_in(config.base_url, getattr(config, f"username{n}"), getattr(config, f"password{n}"))
+    return sign_in(config.base_url, getattr(config, f"username{n}"), getattr(config, f"password{n}"), n)
 
 
 def _check_token(client: Client, which: str) -> None:
@@ -75,6 +76,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
     try:
         _check_token(user1, "first")
         _check_token(user2, "second")
+        tracker = Tracker([user1, user2])  # what the run creates is deleted at the end
         ctx = Context(user1=user1, user2=user2, anonymous=anonymous, username=config.username,
                       password=config.password, profile=profile, spec=spec)
         owned = _operation_areas(spec, areas)
@@ -124,8 +126,10 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                     progress(results[-1])
         order = {r.id: n for n, r in enumerate(requirements)}
         results.sort(key=lambda r: order[r.requirement.id])
+        leftovers = tracker.finish(keep=config.keep_data)
         return RunResult(base_url=config.base_url, profile=profile.name, seed=seed, results=results,
-                         duration=time.monotonic() - started, unsupported_areas=sorted(unsupported))
+                         duration=time.monotonic() - started, unsupported_areas=sorted(unsupported),
+                         leftovers=leftovers)
     finally:
         for client in (user1, user2, anonymous):
             client.close()

@@ -114,6 +114,7 @@ def run_schema_layers(
     seen: set[tuple[str, str, str]] = set()
     started = time.monotonic()
     for event in from_schema(schema).execute():
+        progress(event)  # the engine's own events drive the terminal's progress display
         if isinstance(event, events.PhaseStarted):
             progress(f"schemathesis {event.phase.name.value} phase")
         if isinstance(event, events.FatalError):

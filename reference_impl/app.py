@@ -30,7 +30,6 @@ from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.utils import get_function_from_name
@@ -44,6 +43,7 @@ from chat_contract.resources import fixtures_dir, spec_path
 from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
+from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError,
                      Unauthorized, field_error, send_error)
 from .mock.admin import admin_app
@@ -284,7 +284,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     cx = connexion.AsyncApp(
         __name__,
         lifespan=lifespan,
-        middlewares=[ServerErrorMiddleware, ExceptionMiddleware, SwaggerUIMiddleware,
+        middlewares=[ServerErrorMiddleware, ExceptionMiddleware, ServedSwaggerUI,
                      RoutingMiddleware, LifespanMiddleware, ContextMiddleware],
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path=DOCS_PATH,
                                             spec_path="/openapi.json"),

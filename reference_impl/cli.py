@@ -122,6 +122,12 @@ def main(argv: list[str]) -> int:
         print("chat-contract serve: --check-responses is a rate from 0 to 1 and "
               "--max-sessions at least 1", file=sys.stderr)
         return 2
+    if args.db and not Path(args.db).resolve().parent.is_dir():
+        # SQLite would fail on it, and the attachments folder beside it would be created
+        # silently: a mistyped folder is named here instead.
+        print(f"chat-contract serve: --db {args.db}: folder {Path(args.db).resolve().parent} does not "
+              "exist; create it first or give a file in an existing folder", file=sys.stderr)
+        return 2
     if args.reload and args.workers > 1:
         print("chat-contract serve: --reload runs one worker", file=sys.stderr)
         return 2

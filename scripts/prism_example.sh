@@ -2,9 +2,13 @@
 # Worked example: judge Prism's static mock of the contract with the conformance suite.
 # Prism answers every request from the contract's examples and keeps no state, so the
 # suite reports which requirements a stateless mock cannot meet. Writes the terminal output,
-# JSON, JUnit XML and HTML reports to build/prism-example/ (or $1).
+# JSON, JUnit XML and HTML reports to build/prism-example/ (or $1). With --record, the JSON
+# report's counts and outcomes are also written to docs/prism-example.json, where the figures the README and
+# docs/conformance.md quote are read from (tests/docs/test_figures.py compares them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+record=false
+if [ "${1:-}" = "--record" ]; then record=true; shift; fi
 out="${1:-build/prism-example}"
 port="${PRISM_PORT:-4017}"
 mkdir -p "$out"
@@ -23,5 +27,13 @@ SCHEMATHESIS_TELEMETRY=false "${CHAT_CONTRACT:-chat-contract}" check \
   --json "$out/report.json" --junit-xml "$out/junit.xml" --html "$out/report.html" | tee "$out/output.txt"
 status=${PIPESTATUS[0]}
 set -e
+if $record; then
+  # Only the figures the docs quote and each requirement's outcome (the full report is in $out).
+  python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(json.dumps({"command": "bash scripts/prism_example.sh --record", "profile": r["profile"],
+                  "counts": r["counts"], "outcomes": {q["id"]: q["outcome"] for q in r["requirements"]}}, indent=2))' \
+    "$out/report.json" > docs/prism-example.json
+fi
 echo "chat-contract check exited with $status (1 = requirements failed, as expected against a stateless mock)"
 exit 0

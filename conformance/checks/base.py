@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cleanup import PREFIX
 from ..client import Client, Response
 from ..errors import RequirementFailure, Unsupported
 from ..profiles import Profile
@@ -56,7 +57,8 @@ class Context:
     spec: dict[str, Any]
     # Operations of optional areas that are unsupported or not selected.
     excluded_operations: frozenset[str] = frozenset()
-    unique: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    # Part of every title and name the checks choose: the PREFIX makes leftovers recognisable.
+    unique: str = field(default_factory=lambda: f"{PREFIX}-{uuid.uuid4().hex[:8]}")
     # Every id a creation returned in this run: a server that hands out the same id twice (a
     # static mock, a broken generator) would otherwise pass checks that compare ids.
     created_ids: dict[str, str] = field(default_factory=dict)
@@ -74,7 +76,7 @@ class Context:
 
     def new_conversation(self, title: str | None = None, client: Client | None = None, **extra: Any) -> dict:
         client = client or self.user1
-        body = {"title": title if title is not None else f"conformance {self.unique}", **extra}
+        body = {"title": title if title is not None else self.unique, **extra}
         response = client.post("/api/v1/conversations", json=body)
         expect_status(response, 201, "Creating a conversation")
         return self.fresh("conversation", response.json(), response)

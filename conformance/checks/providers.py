@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from ..cleanup import PREFIX
 from ..client import Response
 from ..errors import RequirementFailure
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
@@ -21,7 +22,7 @@ def provider_configs_probe(ctx: Context) -> Response:
 
 
 def _new_provider(ctx: Context, suffix: str) -> dict:
-    name = f"Conformance {suffix} {uuid.uuid4().hex[:8]}"
+    name = f"{PREFIX} {suffix} {uuid.uuid4().hex[:8]}"
     response = ctx.user1.post("/api/v1/providers", json={
         "name": name, "api_endpoint": "https://llm.example.com/v1", "models": ["m-large"]})
     unsupported_if(response, "POST providers")

@@ -26,9 +26,15 @@ def _finding(finding) -> str:  # noqa: ANN001
     return "\n".join(parts)
 
 
+def _id_cell(item) -> str:  # noqa: ANN001
+    """A failing requirement's id links to its detail in the Failures section."""
+    rid = escape(item.requirement.id)
+    return f"<a href='#{rid}'>{rid}</a>" if item.outcome is Outcome.FAIL else rid
+
+
 def render(result: RunResult) -> str:
     rows = "\n".join(
-        f"<tr><td>{escape(i.requirement.id)}</td><td>{escape(i.requirement.area)}</td>"
+        f"<tr><td>{_id_cell(i)}</td><td>{escape(i.requirement.area)}</td>"
         f"<td class='{i.outcome.value}'>{i.outcome.value}</td><td>{escape(i.requirement.statement)}</td>"
         f"<td>{escape(i.reason)}</td></tr>" for i in result.results)
     failures = "\n".join(
@@ -36,12 +42,17 @@ def render(result: RunResult) -> str:
         f"{escape(i.requirement.statement)}</h3>{''.join(_finding(f) for f in i.findings)}</section>"
         for i in result.results if i.outcome is Outcome.FAIL)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts().items())
+    if result.interrupted:
+        counts += ", <b>interrupted</b> (Ctrl-C: requirements not reached are skipped)"
+    leftovers = ("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in result.leftovers) + "</ul>"
+                 if result.leftovers else "<p>Nothing: what the run created was deleted.</p>")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Conformance report</title>
 <style>{STYLE}</style></head><body><h1>Conformance of {escape(result.base_url)}</h1>
 <p>profile <b>{escape(result.profile)}</b>, seed <b>{result.seed}</b> (rerun with <code>--seed {result.seed}</code>),
 {counts}, {result.duration:.1f} s</p>
 <table><tr><th>id</th><th>area</th><th>outcome</th><th>statement</th><th>note</th></tr>{rows}</table>
-<h2>Failures</h2>{failures or '<p>None.</p>'}</body></html>"""
+<h2>Failures</h2>{failures or '<p>None.</p>'}
+<h2>Left on the deployment</h2>{leftovers}</body></html>"""
 
 
 def write(result: RunResult, path: str) -> None:

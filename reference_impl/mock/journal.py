@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["Journal", "LIMIT"]
@@ -16,6 +17,10 @@ __all__ = ["Journal", "LIMIT"]
 LIMIT = 1000
 _FIELDS = ("seq", "time", "session", "method", "path", "query", "status", "latency_ms",
            "checked", "violations")
+
+
+def _rfc3339(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Journal:
@@ -46,7 +51,9 @@ class Journal:
             rows = list(reversed(self._entries.get(session, ())))
         if violations_only:
             rows = [r for r in rows if r[-1]]
-        return [dict(zip(_FIELDS, row)) for row in rows[:limit]]
+        # The time is kept as a float (cheap to record) and written as RFC 3339 when read, as
+        # every other time of both contracts is.
+        return [dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:])) for row in rows[:limit]]
 
     def clear(self, session: str | None = None) -> None:
         if session is None:

@@ -1,0 +1,92 @@
+"""Every figure the README and docs quote comes from the code or from a file a command writes.
+
+| figure | source | command that writes it |
+|---|---|---|
+| requirement counts, `collected N items` | conformance/requirements.yaml | (the code) |
+| planted defects | tests/conformance/fake_server.py DEFECTS | (the code) |
+| source operations | spec/reconciliation.yaml | (the code) |
+| Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
+| benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from conformance.requirements import load
+
+from ..conformance.fake_server import DEFECTS
+from .blocks import ROOT, documents
+
+TEXTS = {doc.relative_to(ROOT).as_posix(): doc.read_text(encoding="utf-8") for doc in documents()}
+TEXTS["ARCHITECTURE.md"] = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+README = " ".join(TEXTS["README.md"].split())  # one line: figures may wrap
+
+
+def _quoted(pattern: str) -> list[tuple[str, re.Match]]:
+    return [(name, m) for name, text in TEXTS.items() for m in re.finditer(pattern, " ".join(text.split()))]
+
+
+def test_requirement_counts():
+    _, requirements = load()
+    found = _quoted(r"\b(\d+) requirements\b") + _quoted(r"collected (\d+) items")
+    assert found, "no requirement count quoted"
+    assert {(name, int(m[1])) for name, m in found} == {(name, len(requirements)) for name, _ in found}
+
+
+def test_planted_defect_counts():
+    found = _quoted(r"\b(\d+) (?:planted )?defects\b")
+    assert found
+    assert {(name, int(m[1])) for name, m in found} == {(name, len(DEFECTS)) for name, _ in found}
+
+
+def test_source_operation_counts():
+    with open(ROOT / "spec" / "reconciliation.yaml", encoding="utf-8") as fh:
+        operations = yaml.safe_load(fh)["operations"]
+    found = _quoted(r"\b(\d+) source operations\b")
+    assert found
+    assert {int(m[1]) for _, m in found} == {len(operations)}
+
+
+def test_prism_figures_match_the_recorded_run():
+    counts = json.loads((ROOT / "docs" / "prism-example.json").read_text())["counts"]
+    found = _quoted(r"pass: (\d+) fail: (\d+) skip: (\d+)")
+    assert {name for name, _ in found} >= {"README.md", "docs/conformance.md"}
+    for name, m in found:
+        assert tuple(map(int, m.groups())) == (counts["pass"], counts["fail"], counts["skip"]), name
+
+
+def _bench(name: str) -> dict:
+    return json.loads((ROOT / "docs" / name).read_text())
+
+
+def test_benchmark_table_matches_bench_json():
+    figures = _bench("bench.json")
+    for endpoint, servers in [(e, figures["servers"]) for e in ("list", "get", "create")]:
+        for server, by_endpoint in servers.items():
+            f = by_endpoint[endpoint]
+            row = f"| {endpoint} | {server} | {f['rps']:.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} |"
+            assert row in README, row
+        ratios = figures["ratios"][endpoint]
+        row = f"| {endpoint} | {ratios['ratio_vs_prism']:.2f}x | {ratios['ratio_vs_starlette']:.2f}x |"
+        assert row in README, row
+    scale = figures["list_latency"]
+    sentence = (f"Start-up {figures['startup_s']:.2f} s; conformance `smoke` "
+                f"{figures['conformance']['smoke']['seconds']:.1f} s and `ci` "
+                f"{figures['conformance']['ci']['seconds']:.1f} s; list p50 "
+                f"{scale['conversations']['100']['p50_ms']:.2f} ms at 100 conversations and "
+                f"{scale['conversations']['100000']['p50_ms']:.2f} ms at 100,000 (ratio {scale['ratio_p50']:.2f})")
+    assert sentence in README
+
+
+@pytest.mark.parametrize("endpoint", ["list", "get", "create"])
+def test_two_worker_table_matches_its_json(endpoint):
+    figures = _bench("bench-workers2.json")
+    f, ratios = figures["servers"]["reference"][endpoint], figures["ratios"][endpoint]
+    row = (f"| {endpoint} | {f['rps']:.0f} | {f['p99_ms']:.1f} | {ratios['ratio_vs_prism']:.2f}x | "
+           f"{ratios['ratio_vs_starlette']:.2f}x |")
+    assert row in README, row
