@@ -96,6 +96,8 @@ def inspect(value: Any) -> list[dict[str, Any]]:
         pairs = item.items() if isinstance(item, dict) else enumerate(item)
         nested = []
         for key, child in pairs:
+            if len(errors) >= MAX_ERRORS:
+                break
             where = loc or ["body"]  # the wrapper's one child is the body itself
             if isinstance(key, str) and _SURROGATE.search(key):
                 errors.append(field_error(where + [key.encode("utf-8", "replace").decode()],
