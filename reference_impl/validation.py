@@ -24,7 +24,8 @@ from .errors import (PayloadTooLarge, RequestValidationError, UnsupportedMediaTy
                      field_error)
 from .json_input import MAX_ERRORS, decode_json, inspect
 
-__all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT"]
+__all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT",
+           "describe"]
 
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -276,6 +277,16 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             out.append(field_error(where, _message(kind, error.validator_value),
                                    _TYPES.get(kind, str(kind))))
     return out[:MAX_ERRORS]
+
+
+def describe(error: Any) -> str:
+    """A jsonschema error in words that never repeat the value (the proxy's findings)."""
+    if error.validator in ("required", "additionalProperties"):
+        return error.message  # names properties, not values
+    if error.validator == "type":
+        expected = error.validator_value
+        return f"Input should be a valid {expected if isinstance(expected, str) else ' or '.join(expected)}"
+    return _message(error.validator, error.validator_value)
 
 
 def _message(kind: str, expected: Any) -> str:
