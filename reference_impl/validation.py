@@ -25,7 +25,7 @@ from .errors import (PayloadTooLarge, RequestValidationError, UnsupportedMediaTy
 from .json_input import MAX_ERRORS, decode_json, inspect
 
 __all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT",
-           "describe"]
+           "describe", "MEDIA_TYPE"]
 
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -245,12 +245,14 @@ class ContractValidator:
                 value.setdefault(k, v)
         else:  # multipart: the parsed form; files are checked for presence and size here
             value = form or {}
+            errors = []
             for name, part in value.items():
                 size = getattr(part, "size", None)
                 if size is not None and size > UPLOAD_LIMIT:
                     raise PayloadTooLarge(f"File exceeds {UPLOAD_LIMIT} bytes")
+                errors += _part_errors(name, part)
             checked = {k: ("" if hasattr(v, "read") else v) for k, v in value.items()}
-            return value, _schema_errors(validator, checked, ["body"])
+            return value, errors + _schema_errors(validator, checked, ["body"])
         return value, _schema_errors(validator, value, ["body"])
 
 
@@ -277,6 +279,27 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             out.append(field_error(where, _message(kind, error.validator_value),
                                    _TYPES.get(kind, str(kind))))
     return out[:MAX_ERRORS]
+
+
+# A filename is stored and sent back in Content-Disposition: a control character (a NUL, a
+# line break) once made every download of it drop the connection.
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[^\x00-\x1f\x7f]*)?")
+
+
+def _part_errors(name: str, part: Any) -> list[dict[str, Any]]:
+    """An uploaded part's filename and content type, which are stored and sent back."""
+    errors = []
+    filename = getattr(part, "filename", None)
+    if filename is not None and _UNSAFE_NAME.search(filename):
+        errors.append(field_error(["body", name], "Filename should not contain control "
+                                  "characters", "value_error"))
+    content_type = getattr(part, "content_type", None)
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
+        errors.append(field_error(["body", name], "Part content type should be a media type "
+                                  "(type/subtype, RFC 6838)", "value_error"))
+    return errors
 
 
 def describe(error: Any) -> str:
