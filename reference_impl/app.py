@@ -49,6 +49,7 @@ from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError,
 from .mock.admin import admin_app
 from .mock.canned import Catalogue
 from .mock.conformity import ResponseChecker
+from .mock.guard import AdminGuard, admin_token
 from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
@@ -74,6 +75,7 @@ class Settings:
     keep_alive: float = 10.0    # longest silence on an SSE stream before a comment line
     max_sessions: int = MAX_SESSIONS  # X-Mock-Session copies kept (least recently used evicted)
     check_rate: float = 0.0     # share of responses checked against the contract for the journal
+    mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
 
 
 @dataclass
@@ -249,6 +251,7 @@ def load_contract() -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     """The ASGI app and its state (store, reply runner); fixtures loaded idempotently."""
     settings = settings or Settings()
+    settings.mock_token = admin_token(settings.mock_token)
     contract = load_contract()
     view = to_openapi30(contract)
     data_dir = settings.data_dir
@@ -303,7 +306,9 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     mw.app, mw.middleware_stack = mw._build_middleware_stack()
     paths = PathTable(contract["paths"])
     mock = MockLayer(JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
-                     admin=JsonErrorsMiddleware(admin_app(state.journal, state.sessions)),
+                     admin=AdminGuard(JsonErrorsMiddleware(admin_app(state.journal,
+                                                                     state.sessions)),
+                                      settings.mock_token),
                      pool=state.sessions, journal=state.journal,
                      checker=_once(lambda: ResponseChecker(contract)),
                      check_rate=settings.check_rate)

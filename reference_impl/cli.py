@@ -139,7 +139,10 @@ def main(argv: list[str]) -> int:
     _quiet_import_warnings()
     from .app import DOCS_PATH, create_app
     from .services import replies
+    from .mock.guard import TOKEN_VARIABLE
     app, state = create_app(_settings_from(args))
+    # Workers build their own app: they read the same admin token from the environment.
+    os.environ[TOKEN_VARIABLE] = state.settings.mock_token
     # Before any worker serves: replies a previous run left half-written are ended now.
     ended = replies.fail_interrupted(state.store)
     base = f"http://{args.host}:{args.port}"
@@ -147,6 +150,8 @@ def main(argv: list[str]) -> int:
     print("Fixture users (development passwords):", flush=True)
     for u in state.fixture_users:
         print(f"  {u['username']} / {u['password']}", flush=True)
+    print(f"Mock admin API at {base}/__mock/ - send X-Mock-Token: {state.settings.mock_token}",
+          flush=True)
     if ended:
         print(f"Ended {ended} reply(ies) interrupted by the previous stop", flush=True)
     if args.reload:

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from .body import read_body
 from .errors import ApiError, JsonErrorsMiddleware, RequestValidationError, send_error
 from .mock.admin import admin_app
+from .mock.guard import AdminGuard, admin_token
 from .mock.conformity import ResponseChecker
 from .mock.journal import Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
@@ -78,13 +79,15 @@ def _request_violations(exc: ApiError) -> list[str]:
 class Proxy:
     def __init__(self, upstream: str, contract: dict[str, Any], *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, mock_token: str | None = None) -> None:
+        self.mock_token = admin_token(mock_token)
         self.upstream = upstream.rstrip("/")
         self.validator = ContractValidator(contract)
         self.checker = ResponseChecker(contract)
         self.operations = _Operations(contract)
         self.journal = Journal()
-        self.admin = JsonErrorsMiddleware(admin_app(self.journal, None))
+        self.admin = AdminGuard(JsonErrorsMiddleware(admin_app(self.journal, None)),
+                                self.mock_token)
         self.client = httpx.AsyncClient(transport=transport, timeout=timeout,
                                         follow_redirects=False)
 

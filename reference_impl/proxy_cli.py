@@ -37,5 +37,6 @@ def main(argv: list[str]) -> int:
     base = f"http://{args.host}:{args.port}"
     print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
           flush=True)
+    print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
     uvicorn.run(proxy, host=args.host, port=args.port, access_log=True, log_config=log_config())
     return 0

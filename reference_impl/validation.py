@@ -11,9 +11,9 @@ request and wraps schema errors in a way that loses some locations; its schema v
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,8 +22,10 @@ from openapi_core.validation.schemas import oas31_schema_validators_factory
 
 from .errors import (PayloadTooLarge, RequestValidationError, UnsupportedMediaType,
                      field_error)
+from .json_input import MAX_ERRORS, decode_json, inspect
 
-__all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT"]
+__all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT",
+           "describe", "MEDIA_TYPE"]
 
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -31,7 +33,8 @@ UPLOAD_LIMIT = 5 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_INT = re.compile(r"^-?[0-9]+$")
+_INT = re.compile(r"-?[0-9]+")
+_INT_DIGITS = 18  # any longer is beyond every integer bound the contract sets
 _REQUIRED = re.compile(r"^'(.*)' is a required property$", re.S)
 
 # jsonschema keyword -> FastAPI/pydantic error type, so clients can branch on `type`.
@@ -64,6 +67,7 @@ class OperationSpec:
     params: list[Param] = field(default_factory=list)
     body_required: bool = False
     body_validators: dict[str, Any] = field(default_factory=dict)
+    body_schemas: dict[str, dict] = field(default_factory=dict)  # dereferenced, for bounds
 
     @property
     def body_limit(self) -> int:
@@ -117,7 +121,31 @@ class ContractValidator:
                     for media in body["content"]:
                         spec_op.body_validators[media] = self._compile(
                             content_path / media / "schema")
+                        spec_op.body_schemas[media] = body["content"][media]["schema"]
                 self.operations[spec_op.operation_id] = spec_op
+
+    def _bounds(self, schema: dict, value: Any, loc: list) -> list[dict[str, Any]]:
+        """maxItems/maxProperties along properties and items, before any item is validated."""
+        schema = self._deref(schema)
+        if isinstance(value, list):
+            most = schema.get("maxItems")
+            if most is not None and len(value) > most:
+                return [field_error(loc, f"List should have at most {most} items after "
+                                    f"validation, not {len(value)}", "too_long")]
+            items = schema.get("items")
+            if isinstance(items, dict):
+                for i, item in enumerate(value):
+                    if errors := self._bounds(items, item, loc + [i]):
+                        return errors
+        elif isinstance(value, dict):
+            most = schema.get("maxProperties")
+            if most is not None and len(value) > most:
+                return [field_error(loc, f"Object should have at most {most} properties, "
+                                    f"not {len(value)}", "too_long")]
+            for name, sub in schema.get("properties", {}).items():
+                if name in value and (errors := self._bounds(sub, value[name], loc + [name])):
+                    return errors
+        return []
 
     def _deref(self, obj: dict) -> dict:
         while "$ref" in obj:
@@ -164,11 +192,17 @@ class ContractValidator:
                 continue
             value: Any = values[0] if len(values) == 1 else values
             if p.integer and isinstance(value, str):
-                if not _INT.match(value):
+                if not _INT.fullmatch(value):
                     errors.append(field_error(
                         [p.location, p.name],
                         "Input should be a valid integer, unable to parse string as an integer",
                         "int_parsing"))
+                    continue
+                if len(value.lstrip("-")) > _INT_DIGITS:
+                    errors.append(field_error(
+                        [p.location, p.name],
+                        "Unable to parse input string as an integer, exceeded maximum size",
+                        "int_parsing_size"))
                     continue
                 value = int(value)
             errors += _schema_errors(p.validator, value, [p.location, p.name])
@@ -195,31 +229,37 @@ class ContractValidator:
                 f"Unsupported media type {media_type or 'none'}; expected {accepted}")
         if media_type == "application/json":
             try:
-                value = json.loads(body)
+                value, errors, suspect = decode_json(body)
             except UnicodeDecodeError:
                 return None, [field_error(["body", 0], "Invalid UTF-8 in JSON body",
                                           "json_invalid")]
-            except json.JSONDecodeError as exc:
-                return None, [field_error(["body", exc.pos], f"JSON decode error: {exc.msg}",
-                                          "json_invalid")]
+            # Cheap checks first, so that a huge body costs one pass: bounds on arrays and
+            # objects before their items, then text and numbers, then the schema.
+            errors = (errors or self._bounds(op.body_schemas[media_type], value, ["body"])
+                      or (inspect(value) if suspect else []))
+            if errors:
+                return None, errors
         elif media_type == "application/x-www-form-urlencoded":
             value = {}
             for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
                 value.setdefault(k, v)
         else:  # multipart: the parsed form; files are checked for presence and size here
             value = form or {}
+            errors = []
             for name, part in value.items():
                 size = getattr(part, "size", None)
                 if size is not None and size > UPLOAD_LIMIT:
                     raise PayloadTooLarge(f"File exceeds {UPLOAD_LIMIT} bytes")
+                errors += _part_errors(name, part)
             checked = {k: ("" if hasattr(v, "read") else v) for k, v in value.items()}
-            return value, _schema_errors(validator, checked, ["body"])
+            return value, errors + _schema_errors(validator, checked, ["body"])
         return value, _schema_errors(validator, value, ["body"])
 
 
 def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]]:
-    out = []
-    for error in validator.iter_errors(value):
+    out: list[dict[str, Any]] = []
+    # The contract caps a 422 at MAX_ERRORS entries: stop there instead of building them all.
+    for error in islice(validator.iter_errors(value), MAX_ERRORS):
         where = loc + list(error.absolute_path)
         kind = error.validator
         if kind == "required":
@@ -228,7 +268,7 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             out.append(field_error(where + [name], "Field required", "missing"))
         elif kind == "additionalProperties" and isinstance(error.instance, dict):
             known = set(error.schema.get("properties", {}))
-            for extra in sorted(set(error.instance) - known):
+            for extra in islice((k for k in error.instance if k not in known), MAX_ERRORS):
                 out.append(field_error(where + [extra], "Extra inputs are not permitted",
                                        "extra_forbidden"))
         elif kind == "type":
@@ -236,5 +276,74 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             name = expected if isinstance(expected, str) else "_or_".join(expected)
             out.append(field_error(where, f"Input should be a valid {name}", f"{name}_type"))
         else:
-            out.append(field_error(where, error.message, _TYPES.get(kind, str(kind))))
-    return out
+            out.append(field_error(where, _message(kind, error.validator_value),
+                                   _TYPES.get(kind, str(kind))))
+    return out[:MAX_ERRORS]
+
+
+# A filename is stored and sent back in Content-Disposition: a control character (a NUL, a
+# line break) once made every download of it drop the connection.
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[^\x00-\x1f\x7f]*)?")
+
+
+def _part_errors(name: str, part: Any) -> list[dict[str, Any]]:
+    """An uploaded part's filename and content type, which are stored and sent back."""
+    errors = []
+    filename = getattr(part, "filename", None)
+    if filename is not None and _UNSAFE_NAME.search(filename):
+        errors.append(field_error(["body", name], "Filename should not contain control "
+                                  "characters", "value_error"))
+    content_type = getattr(part, "content_type", None)
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
+        errors.append(field_error(["body", name], "Part content type should be a media type "
+                                  "(type/subtype, RFC 6838)", "value_error"))
+    return errors
+
+
+def describe(error: Any) -> str:
+    """A jsonschema error in words that never repeat the value (the proxy's findings)."""
+    if error.validator in ("required", "additionalProperties"):
+        return error.message  # names properties, not values
+    if error.validator == "type":
+        expected = error.validator_value
+        return f"Input should be a valid {expected if isinstance(expected, str) else ' or '.join(expected)}"
+    return _message(error.validator, error.validator_value)
+
+
+def _message(kind: str, expected: Any) -> str:
+    """pydantic's wording, which names what was expected and never the value received.
+
+    jsonschema's own messages start with the value (`'sk-live-...' does not match ...`): a
+    rejected API key or password would come back in the 422, the proxy's headers and the
+    journal.
+    """
+    if kind in ("maxLength", "minLength"):
+        most = "most" if kind == "maxLength" else "least"
+        return f"String should have at {most} {expected} character{'s' * (expected != 1)}"
+    if kind in ("maxItems", "minItems"):
+        most = "most" if kind == "maxItems" else "least"
+        return f"List should have at {most} {expected} item{'s' * (expected != 1)}"
+    if kind in ("maxProperties", "minProperties"):
+        most = "most" if kind == "maxProperties" else "least"
+        return f"Object should have at {most} {expected} propert{'ies' if expected != 1 else 'y'}"
+    if kind == "pattern":
+        return f"String should match pattern '{expected}'"
+    if kind == "enum":
+        names = [repr(v) for v in expected]
+        return "Input should be " + (" or ".join(names) if len(names) < 3
+                                     else ", ".join(names[:-1]) + " or " + names[-1])
+    if kind == "const":
+        return f"Input should be {expected!r}"
+    if kind in _COMPARISONS:
+        return f"Input should be {_COMPARISONS[kind]} {expected}"
+    if kind == "format":
+        return f"Input should be a valid {expected}"
+    if kind == "uniqueItems":
+        return "List should have unique items"
+    return f"Input does not satisfy the contract's `{kind}` rule"
+
+
+_COMPARISONS = {"maximum": "less than or equal to", "minimum": "greater than or equal to",
+                "exclusiveMaximum": "less than", "exclusiveMinimum": "greater than"}

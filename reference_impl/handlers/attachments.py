@@ -1,9 +1,12 @@
 """Tag `attachments`."""
 
+from urllib.parse import quote
+
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ..errors import RequestValidationError, field_error
+from ..validation import MEDIA_TYPE
 from ..services import attachments as svc
 from ._http import json_response, no_content, parts
 
@@ -41,10 +44,20 @@ async def delete_attachment(context_):
 
 async def download_attachment(context_):
     store, user, call = parts(context_)
-    data, _content_type, filename = svc.content(store, user, call.path["attachment_id"])
+    data, content_type, filename = svc.content(store, user, call.path["attachment_id"])
     # The contract documents application/octet-stream for this response; the stored media
     # type travels in X-Content-Type so clients can still render the file.
-    safe = filename.replace('"', "").encode("ascii", "replace").decode()
+    if not MEDIA_TYPE.fullmatch(content_type):
+        content_type = "application/octet-stream"  # stored before uploads were checked
     return Response(data, 200, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
-                             "X-Content-Type": _content_type.encode("ascii", "replace").decode()})
+                    headers={"Content-Disposition": content_disposition(filename),
+                             "X-Content-Type": content_type})
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII `filename` for old clients, `filename*` in UTF-8 for the real name."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header

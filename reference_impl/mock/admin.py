@@ -7,6 +7,7 @@ otherwise), for the developer on that machine. The proxy serves the journal rout
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -58,7 +59,8 @@ def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
     async def read_journal(request: Request) -> Response:
         q = request.query_params
         limit = q.get("limit", "100")
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_JOURNAL_READ:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,4}", limit) or not 1 <= int(limit) <= MAX_JOURNAL_READ:
             raise ApiError(f"limit must be an integer from 1 to {MAX_JOURNAL_READ}", status=400)
         violations = q.get("violations", "false")
         if violations not in ("true", "false"):

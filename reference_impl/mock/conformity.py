@@ -17,6 +17,8 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.validation.schemas import oas31_schema_validators_factory
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from ..validation import describe
+
 __all__ = ["ResponseChecker", "parse_events"]
 
 SSE = "text/event-stream"
@@ -71,7 +73,7 @@ def _describe(error: Exception) -> list[str]:
     out = []
     for e in schema_errors:
         where = "/".join(str(p) for p in e.absolute_path)
-        out.append(f"{head}: {where + ': ' if where else ''}{e.message}"[:300])
+        out.append(f"{head}: {where + ': ' if where else ''}{describe(e)}"[:300])
     return out
 
 
@@ -135,7 +137,7 @@ class ResponseChecker:
             return ["event stream: no events"]
         for position, event in enumerate(events):
             label = f"event {position} ({event.get('event', '?')})"
-            envelope_errors = [e.message for e in self._envelope.iter_errors(event)]
+            envelope_errors = [describe(e) for e in self._envelope.iter_errors(event)]
             if envelope_errors:
                 errors.append(f"{label}: {envelope_errors[0]}"[:300])
                 continue
@@ -149,5 +151,5 @@ class ResponseChecker:
                 continue
             for e in validator.iter_errors(data):
                 where = "/".join(str(p) for p in e.absolute_path)
-                errors.append(f"{label}: {where + ': ' if where else ''}{e.message}"[:300])
+                errors.append(f"{label}: {where + ': ' if where else ''}{describe(e)}"[:300])
         return errors

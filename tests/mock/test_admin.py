@@ -12,8 +12,9 @@ with open(spec_dir() / "admin-openapi.yaml", encoding="utf-8") as fh:
 
 
 async def admin(api, method, url, **kwargs):
-    """An admin call (no token), its response checked against spec/admin-openapi.yaml."""
-    r = await api.client.request(method, url, **kwargs)
+    """An admin call with the start-up token, its response checked against spec/admin-openapi.yaml."""
+    headers = {"X-Mock-Token": api.state.settings.mock_token, **kwargs.pop("headers", {})}
+    r = await api.client.request(method, url, headers=headers, **kwargs)
     violations = ADMIN.check(method, r.request.url.path, r.request.url.query.decode(), {},
                              r.status_code, dict(r.headers), r.content)
     assert not violations, violations
@@ -103,7 +104,8 @@ def test_journal_checks_responses_when_asked(make_api, run):
 def test_admin_errors_are_json(make_api, run):
     async def go():
         api = await make_api()
-        r = await api.client.get("/__mock/nothing-here")
+        r = await api.client.get("/__mock/nothing-here",
+                                 headers={"X-Mock-Token": api.state.settings.mock_token})
         assert r.status_code == 404 and "detail" in r.json()
         r = await api.client.get("/__mock/openapi.yaml")
         assert r.status_code == 200 and yaml.safe_load(r.text)["openapi"] == "3.1.0"

@@ -19,6 +19,8 @@ from tests.reference_impl.live import _free_port, command
 
 from .conftest import CONVERSATIONS, LISBON, parse_sse
 
+PROXY_TOKEN = "proxy-admin-token-for-tests"  # CHAT_CONTRACT_MOCK_TOKEN of the proxy process
+
 CONV = "11111111-2222-4333-8444-555555555555"
 
 
@@ -61,8 +63,9 @@ def test_proxy_reports_a_planted_violation(run):
             r = await client.post(CONVERSATIONS, json={"title": 5}, headers=auth)
             assert r.status_code == 422 and r.headers["x-contract-violations"] == "1"
             assert r.headers["x-contract-violation"].startswith("request: body/title")
-            journal = (await client.get("/__mock/journal",
-                                        params={"violations": "true"})).json()["items"]
+            journal = (await client.get("/__mock/journal", params={"violations": "true"},
+                                        headers={"X-Mock-Token": proxy.mock_token})
+                       ).json()["items"]
             assert [(e["method"], e["status"]) for e in journal] == [("POST", 422),
                                                                      ("GET", 200)]
             assert all(e["checked"] for e in journal)
@@ -77,6 +80,7 @@ def _proxy_process(tmp_path, upstream):
     log = open(tmp_path / "proxy.log", "wb")
     process = subprocess.Popen([*command("chat-contract", "chat_contract.cli"), "proxy",
                                 "--upstream", upstream, "--port", str(port)],
+                               env={**os.environ, "CHAT_CONTRACT_MOCK_TOKEN": PROXY_TOKEN},
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -141,7 +145,8 @@ def test_proxy_in_front_of_the_reference_server_reports_nothing(live_server, tmp
             call("GET", CONVERSATIONS, headers={"Prefer": "code=503"})            # 503
             call("DELETE", url)
         assert [s for s in seen if s[3] != "0"] == []
-        journal = httpx.get(f"{base}/__mock/journal", params={"limit": 1000}).json()["items"]
+        journal = httpx.get(f"{base}/__mock/journal", params={"limit": 1000},
+                            headers={"X-Mock-Token": PROXY_TOKEN}).json()["items"]
         assert len(journal) == len(seen)
         assert all(e["checked"] and e["violations"] == [] for e in journal)
 
@@ -189,7 +194,9 @@ def test_proxy_refuses_a_body_over_its_limit_instead_of_forwarding_part_of_it(ru
                                   headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
             assert r.status_code == 413
             assert r.json() == {"detail": f"Request body exceeds {MAX_BODY} bytes"}
-            journal = (await client.get("/__mock/journal")).json()["items"]
+            journal = (await client.get("/__mock/journal",
+                                        headers={"X-Mock-Token": proxy.mock_token})
+                       ).json()["items"]
             assert [(e["method"], e["status"]) for e in journal] == [("POST", 413)]
         await proxy.client.aclose()
     run(go())

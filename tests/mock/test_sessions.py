@@ -106,7 +106,8 @@ def test_sessions_are_refused_when_turned_off(make_api, run):
         r = await api.client.get(CONVERSATIONS, headers={"X-Mock-Session": "x",
                                                          "Authorization": f"Bearer {api.token}"})
         assert r.status_code == 400 and "one worker" in r.json()["detail"]
-        r = await api.client.put("/__mock/sessions/default/snapshots/s")
+        r = await api.client.put("/__mock/sessions/default/snapshots/s",
+                                 headers={"X-Mock-Token": api.state.settings.mock_token})
         assert r.status_code == 400
         assert (await api.call("GET", CONVERSATIONS)).status_code == 200
     run(go())

@@ -1,0 +1,64 @@
+"""A page on another origin cannot drive or read the mock's admin API (/__mock/).
+
+The attacks a page can make: simple cross-site POSTs (no preflight) to reset or restore, and
+reads of the journal, with and without the token. Runs Debian's Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from chat_contract.bench.servers import Server, answers, free_port
+
+from .test_cross_origin_stream import CHROMIUM, CHROMIUM_ARGS, page_origin  # noqa: F401
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+
+TOKEN = "browser-test-admin-token"
+
+
+@pytest.fixture
+def mock(monkeypatch) -> Iterator[str]:
+    import sys
+
+    monkeypatch.setenv("CHAT_CONTRACT_MOCK_TOKEN", TOKEN)
+    port = free_port()
+    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port)]
+    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as server:
+        yield server.base_url
+
+
+def test_a_page_on_another_origin_can_neither_reset_nor_read(page_origin, mock):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    admin = {"X-Mock-Token": TOKEN}
+    token = httpx.post(f"{mock}/api/v1/auth/token",
+                       data={"username": "alice", "password": "alice-dev-password"}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.put(f"{mock}/__mock/sessions/default/snapshots/before", headers=admin).status_code == 201
+    created = httpx.post(f"{mock}/api/v1/conversations", json={"title": "must survive"}, headers=auth).json()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{page_origin}/admin_page.html?api={mock}&token={TOKEN}")
+            page.wait_for_function("document.getElementById('out').textContent !== 'pending'", timeout=30_000)
+            shown = page.text_content("#out")
+        finally:
+            browser.close()
+    assert not shown.startswith("ERROR"), shown
+    results = json.loads(shown)
+    # Nothing was reset or restored: alice's token and her new conversation are still there.
+    assert httpx.get(f"{mock}/api/v1/conversations/{created['id']}", headers=auth).status_code == 200
+    # Nothing was read: every answer the page could see is a refusal, without journal entries.
+    for name in ("journal_read", "reset_with_token", "journal_with_token"):
+        assert results[name]["status"] in (0, 401, 403), (name, results[name])
+        assert "/api/v1/" not in results[name]["body"], (name, results[name])
+    # The developer holding the token, from no page at all, is served.
+    journal = httpx.get(f"{mock}/__mock/journal", headers=admin)
+    assert journal.status_code == 200 and any(e["path"] == "/api/v1/conversations" for e in journal.json()["items"])
+    assert httpx.get(f"{mock}/__mock/journal").status_code == 401
