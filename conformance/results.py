@@ -62,6 +62,8 @@ class RunResult:
     results: list[RequirementResult]
     duration: float
     unsupported_areas: list[str] = field(default_factory=list)
+    # Set when the Schemathesis engine crashed: a one-line reason; the run's exit code is 2.
+    crash: str | None = None
 
     @property
     def failed(self) -> list[RequirementResult]:
@@ -69,6 +71,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.crash:
+            return 2
         return 1 if self.failed else 0
 
     def counts(self) -> dict[str, int]:

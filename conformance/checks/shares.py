@@ -29,8 +29,19 @@ def _shared(ctx: Context, expiry_days: int | None = 7) -> tuple[dict, dict, str]
     return conversation, ctx.fresh("share link", response.json(), response), private
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _parse_time(value: object, what: str, response: Response | None = None) -> datetime:
+    """An RFC 3339 date-time with an offset; anything else fails the requirement that read it."""
+    parsed = None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise RequirementFailure(summary=f"{what} is not an RFC 3339 date-time with an offset",
+                                 received=repr(value), documented="e.g. 2026-11-01T12:00:00Z",
+                                 exchange=response.exchange if response is not None else None)
+    return parsed
 
 
 @requirement("SHARE-001")
@@ -38,7 +49,7 @@ def share_expiry_and_refresh(ctx: Context) -> None:
     conversation, share, _ = _shared(ctx, expiry_days=3)
     expected = datetime.now(timezone.utc) + timedelta(days=3)
     expires = share.get("expires_at")
-    expect(expires is not None and abs((_parse_time(expires) - expected).total_seconds()) < 600,
+    expect(expires is not None and abs((_parse_time(expires, "expires_at") - expected).total_seconds()) < 600,
            summary="expires_at is not expiry_days ahead", received=expires, documented=expected.isoformat())
     response = ctx.user1.put(f"/api/v1/conversations/{conversation['id']}/share", json={})
     expect_status(response, 200, "Refreshing a share link")

@@ -33,6 +33,8 @@ DEFECTS = frozenset({
     "cross_user_leak", "page_loses_item", "sse_wrong_content_type", "sse_no_final", "replay_ignores_last_event_id",
     "echo_api_key", "message_readable_after_delete", "share_readable_after_revoke", "share_expiry_ignored",
     "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop", "body_reference_404",
+    # Malformed values the suite must judge without a traceback.
+    "naive_datetime", "invalid_uri",
 })
 
 _checker = FormatChecker()
@@ -578,6 +580,18 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             headers.pop("WWW-Authenticate", None)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status, headers=headers)
 
+    def tamper(response: Response) -> Response:
+        """Defects that garble values on the way out, whatever handler produced them."""
+        if not isinstance(response, JSONResponse) or not D & {"naive_datetime", "invalid_uri"}:
+            return response
+        body = response.body.decode()
+        if "naive_datetime" in D:  # local time without an offset, as a naive datetime prints
+            body = re.sub(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z"', r'"\1"', body)
+        if "invalid_uri" in D:  # a stored URI that no URL parser accepts
+            body = re.sub(r'"api_endpoint": ?"[^"]*"', '"api_endpoint": "http://[::1/v1"', body)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(body, status_code=response.status_code, headers=headers, media_type="application/json")
+
     def authenticate(request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         user = S.tokens.get(token) if scheme.lower() == "bearer" else None
@@ -690,7 +704,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 if handler.__code__.co_argcount == 4:
                     args += (request,)
                 result = handler(*args)
-            response = result if isinstance(result, Response) else JSONResponse(result)
+            response = tamper(result if isinstance(result, Response) else JSONResponse(result))
         except Invalid as exc:
             response = error_response(HTTPError(422, exc.errors))
         except HTTPError as exc:

@@ -32,6 +32,9 @@ EXPECTED = {
     "mark_read_noop": {"CONV-007"},
     # createProviderConfig does not document 404 at all, so the fuzzer sees it too.
     "body_reference_404": {"ERR-005", "PCFG-002", "SCHEMA-002"},
+    # Malformed values: each fails the requirements that read it, never the run.
+    "naive_datetime": {"SCHEMA-005", "SHARE-001"},
+    "invalid_uri": {"SCHEMA-005"},
 }
 
 
