@@ -52,7 +52,8 @@ def _register_strict_422() -> None:
             return None
         problems = shape_problems(422, response.headers.get("content-type", [""])[0]
                                   if isinstance(response.headers.get("content-type"), list)
-                                  else response.headers.get("content-type", ""), response.content or b"")
+                                  else response.headers.get("content-type", ""), response.content or b"",
+                                  case.operation.schema.raw_schema)
         if problems:
             raise NotFastAPIValidationError(operation=case.operation.label, problems=problems)
         return True
