@@ -40,7 +40,7 @@ def _register_strict_422() -> None:
         def __init__(self, *, operation: str, problems: list[str]) -> None:
             super().__init__(operation=operation, title="422 is not FastAPI-shaped",
                              message="Received: " + "; ".join(problems)
-                             + '\nDocumented: application/json {"detail": [{"loc", "msg", "type"}, ...]}')
+                             + "\nDocumented: the contract's ValidationError schema, loc[0] naming the request part")
 
         @property
         def _unique_key(self) -> str:

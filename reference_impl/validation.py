@@ -236,5 +236,8 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             name = expected if isinstance(expected, str) else "_or_".join(expected)
             out.append(field_error(where, f"Input should be a valid {name}", f"{name}_type"))
         else:
-            out.append(field_error(where, error.message, _TYPES.get(kind, str(kind))))
+            # jsonschema quotes the value; a write-only one (API key, password) must never be echoed.
+            secret = error.schema.get("writeOnly") or error.schema.get("format") == "password" or where[-1:] == ["password"]
+            message = f"Input does not satisfy the field's {kind}" if secret else error.message
+            out.append(field_error(where, message, _TYPES.get(kind, str(kind))))
     return out

@@ -35,7 +35,7 @@ DEFECTS = frozenset({
     "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop", "body_reference_404",
     # Malformed values the suite must judge without a traceback.
     "naive_datetime", "invalid_uri",
-    "loc_without_part",
+    "loc_without_part", "echo_input_in_422", "echo_password_in_msg",
 })
 
 _checker = FormatChecker()
@@ -113,7 +113,10 @@ def _coerce(value: str, schema: dict):  # noqa: ANN001, ANN202
     return value
 
 
-def _schema_errors(schema: dict, instance, prefix: list) -> list[dict]:  # noqa: ANN001
+def _schema_errors(schema: dict, instance, prefix: list, *, quote: bool = False,  # noqa: ANN001
+                   with_input: bool = False) -> list[dict]:
+    """422 items; `quote` puts the offending value in msg and `with_input` adds pydantic's `input`
+    (both defects: a write-only value sent invalid would be echoed)."""
     errors = []
     for error in Draft202012Validator(schema, format_checker=_checker).iter_errors(instance):
         loc = prefix + list(error.absolute_path)
@@ -126,7 +129,10 @@ def _schema_errors(schema: dict, instance, prefix: list) -> list[dict]:  # noqa:
             for name in extra or [""]:
                 errors.append({"loc": loc + [name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"})
         else:
-            errors.append({"loc": loc, "msg": error.message[:900], "type": str(error.validator)})
+            said = error.message if quote else f"Value fails {error.validator} {json.dumps(error.validator_value)}"
+            errors.append({"loc": loc, "msg": said[:900], "type": str(error.validator)})
+        if with_input:
+            errors[-1]["input"] = error.instance
     return errors
 
 
@@ -645,7 +651,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 return {"file": (data, upload.filename, upload.content_type)}
             finally:
                 await form.close()  # uploads are spooled to temporary files
-        errors = _schema_errors(schema, body, ["body"])
+        errors = _schema_errors(schema, body, ["body"], quote="echo_password_in_msg" in D and media != "application/json",
+                                with_input="echo_input_in_422" in D and media == "application/json")
         if errors:
             raise Invalid(errors)
         return body

@@ -13,10 +13,20 @@ from conformance.results import Outcome
 from .fake_server import DEFECTS
 
 
+def _item_schema() -> dict:
+    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    return spec["components"]["schemas"]["ValidationErrorItem"]
+
+
 def _schema_pins_loc_part() -> bool:
     """Whether the contract's 422 item schema itself constrains loc[0] (then SCHEMA-005 sees it too)."""
-    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
-    return "prefixItems" in spec["components"]["schemas"]["ValidationErrorItem"]["properties"]["loc"]
+    return "prefixItems" in _item_schema()["properties"]["loc"]
+
+
+def _item_refuses_input() -> bool:
+    """Whether the contract's 422 item is closed to pydantic's `input` (then the 422 judges see it too)."""
+    item = _item_schema()
+    return "input" not in item["properties"] and item.get("additionalProperties", True) is False
 
 
 EXPECTED = {
@@ -32,7 +42,7 @@ EXPECTED = {
     "sse_wrong_content_type": {"SSE-001", "SCHEMA-003"},
     "sse_no_final": {"SSE-002", "SSE-004"},
     "replay_ignores_last_event_id": {"SSE-004"},
-    "echo_api_key": {"SEC-004", "SCHEMA-005"},
+    "echo_api_key": {"SEC-004", "SEC-006", "SCHEMA-005"},  # SEC-006 also sends valid keys
     "message_readable_after_delete": {"MSG-003"},
     "share_readable_after_revoke": {"SHARE-003"},
     "share_expiry_ignored": {"SHARE-001"},
@@ -46,6 +56,9 @@ EXPECTED = {
     "invalid_uri": {"SCHEMA-005"},
     # The loc[0] rule is checked in code (ERR-001), whatever the item schema says about loc.
     "loc_without_part": {"ERR-001", "ERR-002", "ERR-003"} | ({"SCHEMA-005"} if _schema_pins_loc_part() else set()),
+    # Write-only values sent invalid, echoed as pydantic's `input` (an API key) or in msg (a password).
+    "echo_input_in_422": {"SEC-006"} | ({"SCHEMA-005", "ERR-001", "ERR-002"} if _item_refuses_input() else set()),
+    "echo_password_in_msg": {"SEC-006"},
 }
 
 
