@@ -52,13 +52,27 @@ EXPECTED = {
     # createProviderConfig does not document 404 at all, so the fuzzer sees it too.
     "body_reference_404": {"ERR-005", "PCFG-002", "SCHEMA-002"},
     # Malformed values: each fails the requirements that read it, never the run.
-    "naive_datetime": {"SCHEMA-005", "SHARE-001"},
+    "naive_datetime": {"SCHEMA-005", "SHARE-001", "TIME-001", "MSG-005"},
     "invalid_uri": {"SCHEMA-005"},
     # The loc[0] rule is checked in code (ERR-001), whatever the item schema says about loc.
     "loc_without_part": {"ERR-001", "ERR-002", "ERR-003"} | ({"SCHEMA-005"} if _schema_pins_loc_part() else set()),
     # Write-only values sent invalid, echoed as pydantic's `input` (an API key) or in msg (a password).
     "echo_input_in_422": {"SEC-006"} | ({"SCHEMA-005", "ERR-001", "ERR-002"} if _item_refuses_input() else set()),
     "echo_password_in_msg": {"SEC-006"},
+    # Promises of the contract's descriptions (conformance/traces.yaml): each caught by its own requirement.
+    "conversations_oldest_first": {"CONV-008"},
+    "other_lists_reversed": {"ATT-002", "PROV-001", "PCFG-001", "SHARE-005"},
+    "share_survives_conversation_delete": {"CONV-009"},
+    "patch_resets_unnamed": {"CONV-010"},
+    "read_marker_moves_back": {"CONV-007"},
+    "search_matches_deleted": {"CONV-006"},
+    # The public view shows what the messages store, so it leaks too.
+    "anonymisation_ignored": {"CONV-011", "SHARE-002"},
+    "public_share_deanonymised": {"SHARE-002"},
+    "before_inclusive": {"MSG-005"},
+    "message_patch_resets_unnamed": {"MSG-006"},
+    "reply_left_dangling": {"MSG-007"},
+    "content_truncated": {"MSG-008"},
 }
 
 
