@@ -116,4 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(terminal.render(result))
     write_reports(config, result)
+    if result.crash:  # exit 2, one line; the reports above hold every verdict reached
+        print(f"chat-contract check: engine crash, verdicts so far reported: {result.crash}", file=sys.stderr)
     return result.exit_code

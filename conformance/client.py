@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -64,6 +65,9 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.http = httpx.Client(base_url=self.base_url, timeout=TIMEOUT, follow_redirects=False)
+        # The latest answer, so that a check that breaks on a malformed value can show the data.
+        self.last: Response | None = None
+        self.last_at = 0.0
 
     def close(self) -> None:
         self.http.close()
@@ -82,7 +86,8 @@ class Client:
                 f"{method} {self.base_url}{path} failed: {exc.__class__.__name__}: {exc}. "
                 "Check that --base-url points at a running deployment."
             ) from exc
-        return Response(raw, record(raw))
+        self.last, self.last_at = Response(raw, record(raw)), time.monotonic()
+        return self.last
 
     def stream(self, method: str, path: str, *, token: str | None = ..., headers: dict[str, str] | None = None,  # type: ignore[assignment]
                **kwargs: Any):

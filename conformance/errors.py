@@ -4,6 +4,7 @@
     ├── ConfigurationError      bad flags, environment or config file  (exit 2)
     ├── ConnectionProblem       the base URL does not answer            (exit 2)
     ├── CredentialsProblem      the test users cannot sign in           (exit 2)
+    ├── EngineCrash             the Schemathesis engine stopped         (exit 2, reports kept)
     ├── RequirementFailure      a requirement does not hold             (exit 1)
     ├── PrerequisiteFailed      another requirement's failure hides this one (skip)
     └── Unsupported             an optional area is not implemented     (not a failure)
@@ -19,6 +20,7 @@ __all__ = [
     "ConnectionProblem",
     "CredentialsProblem",
     "RequirementFailure",
+    "EngineCrash",
     "Unsupported",
     "PrerequisiteFailed",
 ]
@@ -38,6 +40,14 @@ class ConnectionProblem(ConfigurationError):
 
 class CredentialsProblem(ConfigurationError):
     """A test user could not sign in."""
+
+
+class EngineCrash(SuiteError):
+    """The Schemathesis engine raised; `findings` holds what it had judged until then."""
+
+    def __init__(self, message: str, findings: dict[str, list[Any]]) -> None:
+        super().__init__(message)
+        self.findings = findings
 
 
 class RequirementFailure(SuiteError):

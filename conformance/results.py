@@ -66,6 +66,8 @@ class RunResult:
     leftovers: list[str] = field(default_factory=list)
     # Stopped by Ctrl-C: the requirements not reached are skipped with reason "interrupted".
     interrupted: bool = False
+    # Set when the Schemathesis engine crashed: a one-line reason; the run's exit code is 2.
+    crash: str | None = None
 
     @property
     def failed(self) -> list[RequirementResult]:
@@ -73,6 +75,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.crash:
+            return 2
         return 1 if self.failed else 0
 
     def counts(self) -> dict[str, int]:

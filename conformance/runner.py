@@ -15,7 +15,8 @@ from .checks.base import UNSUPPORTED_STATUSES
 from .cleanup import Tracker
 from .client import Client, sign_in
 from .config import Config
-from .errors import ConfigurationError, CredentialsProblem, PrerequisiteFailed, RequirementFailure, Unsupported
+from .errors import (ConfigurationError, CredentialsProblem, EngineCrash, PrerequisiteFailed, RequirementFailure,
+                     Unsupported)
 from .requirements import Area, Requirement, load
 from .results import Finding, Outcome, RequirementResult, RunResult
 
@@ -91,6 +92,11 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                 # The probe's own setup failed; the area's requirements will say why.
                 progress(f"probe for {area_name} could not run: {exc.summary}")
                 continue
+            except (ConfigurationError, Unsupported, PrerequisiteFailed):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a malformed answer; the area's requirements judge it
+                progress(f"probe for {area_name} could not run: {type(exc).__name__}: {exc}")
+                continue
             if response.status in UNSUPPORTED_STATUSES:
                 unsupported[area_name] = f"{response.exchange.method} {response.exchange.url} answered {response.status}"
         excluded = frozenset(op for op, area in owned.items() if area in unsupported or area not in selected_areas)
@@ -103,17 +109,27 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                 continue  # judged by the Schemathesis layers below
             results.append(_judge(requirement, config, ctx, unsupported, areas))
             progress(results[-1])
+        crash = None
         if engine_requirements:
             engine_started = time.monotonic()
-            findings = run_engine(config, contract, token1, seed, profile, engine_requirements, excluded, progress)
+            try:
+                findings = run_engine(config, contract, token1, seed, profile, engine_requirements, excluded,
+                                      progress)
+            except EngineCrash as exc:
+                # Every verdict reached so far is kept and reported; the rest are not judged.
+                crash, findings = str(exc), exc.findings
+                progress(f"engine crash: {crash}")
             elapsed = time.monotonic() - engine_started
             for requirement in requirements:
                 if not requirement.check:
                     continue
+                found = findings.get(requirement.id, [])
                 if not _selected(requirement, config):
                     result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
+                elif crash and not found:
+                    result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP,
+                                               reason=f"not judged: the engine crashed ({crash})", duration=elapsed)
                 else:
-                    found = findings.get(requirement.id, [])
                     result = RequirementResult(requirement=requirement, outcome=Outcome.FAIL if found else Outcome.PASS,
                                                findings=found, duration=elapsed)
                 results.append(result)
@@ -129,7 +145,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         leftovers = tracker.finish(keep=config.keep_data)
         return RunResult(base_url=config.base_url, profile=profile.name, seed=seed, results=results,
                          duration=time.monotonic() - started, unsupported_areas=sorted(unsupported),
-                         leftovers=leftovers)
+                         leftovers=leftovers, crash=crash)
     finally:
         for client in (user1, user2, anonymous):
             client.close()
@@ -143,6 +159,12 @@ def run_engine(config, contract, token, seed, profile, engine_requirements, excl
                              max_examples=profile.max_examples, phases=phases, max_seconds=profile.max_seconds,
                              checks=engine_requirements, excluded_operations=excluded,
                              progress=lambda message: progress(message))
+
+
+def _last_response(ctx: Context):  # noqa: ANN202
+    """The most recent answer any of the run's clients received: the data a check choked on."""
+    clients = [c for c in (ctx.user1, ctx.user2, ctx.anonymous) if c.last is not None]
+    return max(clients, key=lambda c: c.last_at).last if clients else None
 
 
 def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: dict[str, str],
@@ -176,4 +198,14 @@ def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: 
     except PrerequisiteFailed as exc:
         return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason=str(exc),
                                  duration=time.monotonic() - started)
+    except ConfigurationError:
+        raise  # the deployment went away: the whole run stops with exit 2
+    except Exception as exc:  # noqa: BLE001 - a malformed answer must fail this requirement, not the run
+        last = _last_response(ctx)
+        return RequirementResult(requirement=requirement, outcome=Outcome.FAIL, findings=[Finding(
+            message=(f"The check could not read the server's answer: {type(exc).__name__}: {exc}\n"
+                     "  Received:   the last response shown below\n"
+                     "  Documented: a value of the type and format the contract documents"),
+            exchange=last.exchange if last else None, curl=last.exchange.curl if last else None)],
+            duration=time.monotonic() - started)
     return RequirementResult(requirement=requirement, outcome=Outcome.PASS, duration=time.monotonic() - started)

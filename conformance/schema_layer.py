@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
+from .errors import EngineCrash
 from .exchange import Exchange, redact_text
 from .results import Finding
 from .validation_errors import shape_problems
@@ -39,7 +40,7 @@ def _register_strict_422() -> None:
         def __init__(self, *, operation: str, problems: list[str]) -> None:
             super().__init__(operation=operation, title="422 is not FastAPI-shaped",
                              message="Received: " + "; ".join(problems)
-                             + '\nDocumented: application/json {"detail": [{"loc", "msg", "type"}, ...]}')
+                             + "\nDocumented: the contract's ValidationError schema, loc[0] naming the request part")
 
         @property
         def _unique_key(self) -> str:
@@ -51,7 +52,8 @@ def _register_strict_422() -> None:
             return None
         problems = shape_problems(422, response.headers.get("content-type", [""])[0]
                                   if isinstance(response.headers.get("content-type"), list)
-                                  else response.headers.get("content-type", ""), response.content or b"")
+                                  else response.headers.get("content-type", ""), response.content or b"",
+                                  case.operation.schema.raw_schema)
         if problems:
             raise NotFastAPIValidationError(operation=case.operation.label, problems=problems)
         return True
@@ -72,6 +74,39 @@ def _exchange(interaction) -> Exchange | None:  # noqa: ANN001
     )
 
 
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+
+
+def _collect(event, checks: dict[str, str], findings: dict[str, list[Finding]],  # noqa: ANN001
+             seen: set[tuple[str, str, str]]) -> None:
+    """File one finished scenario's failed checks under their requirement ids."""
+    from schemathesis.engine import Status
+
+    recorder = event.recorder
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            if node.status != Status.FAILURE or node.failure_info is None:
+                continue
+            requirement_id = checks.get(node.name)
+            if requirement_id is None:
+                continue
+            failure = node.failure_info.failure
+            key = (requirement_id, str(failure.operation), failure.title)
+            if key in seen:
+                continue
+            seen.add(key)
+            bucket = findings.setdefault(requirement_id, [])
+            if len(bucket) >= MAX_FINDINGS_PER_REQUIREMENT:
+                continue
+            bucket.append(Finding(
+                message=f"[{node.name}, {event.phase.value} phase] {failure.title}: {failure.message}",
+                operation=failure.operation,
+                exchange=_exchange(recorder.interactions.get(case_id)),
+                curl=redact_text(node.failure_info.code_sample),
+            ))
+
+
 def run_schema_layers(
     *,
     spec_path: str,
@@ -89,7 +124,7 @@ def run_schema_layers(
     _register_strict_422()
     import schemathesis
     from schemathesis.config import SchemathesisConfig
-    from schemathesis.engine import Status, events, from_schema
+    from schemathesis.engine import events, from_schema
 
     phases = list(phases)
     settings = {
@@ -102,6 +137,11 @@ def run_schema_layers(
             for operation_id in MULTIPART_UPLOADS
         ],
     }
+    # The stateful layer follows the contract's own links only. Links inferred from the URLs a
+    # server happens to return would judge workflows the contract never documents, and
+    # Schemathesis' URL scan raises on a malformed stored URI ("Invalid IPv6 URL") instead of
+    # leaving it to response_schema_conformance (SCHEMA-005), which reports it.
+    settings["phases"]["stateful"]["inference"] = {"algorithms": []}
     if max_seconds is not None:
         settings["max-time"] = int(max_seconds)
     config = SchemathesisConfig.from_dict(settings)
@@ -113,35 +153,18 @@ def run_schema_layers(
     findings: dict[str, list[Finding]] = {}
     seen: set[tuple[str, str, str]] = set()
     started = time.monotonic()
-    for event in from_schema(schema).execute():
-        progress(event)  # the engine's own events drive the terminal's progress display
-        if isinstance(event, events.PhaseStarted):
-            progress(f"schemathesis {event.phase.name.value} phase")
-        if isinstance(event, events.FatalError):
-            raise RuntimeError(f"Schemathesis stopped: {event.exception}")
-        if not isinstance(event, events.ScenarioFinished):
-            continue
-        recorder = event.recorder
-        for case_id, nodes in recorder.checks.items():
-            for node in nodes:
-                if node.status != Status.FAILURE or node.failure_info is None:
-                    continue
-                requirement_id = checks.get(node.name)
-                if requirement_id is None:
-                    continue
-                failure = node.failure_info.failure
-                key = (requirement_id, str(failure.operation), failure.title)
-                if key in seen:
-                    continue
-                seen.add(key)
-                bucket = findings.setdefault(requirement_id, [])
-                if len(bucket) >= MAX_FINDINGS_PER_REQUIREMENT:
-                    continue
-                bucket.append(Finding(
-                    message=f"[{node.name}, {event.phase.value} phase] {failure.title}: {failure.message}",
-                    operation=failure.operation,
-                    exchange=_exchange(recorder.interactions.get(case_id)),
-                    curl=redact_text(node.failure_info.code_sample),
-                ))
+    try:
+        for event in from_schema(schema).execute():
+            progress(event)  # the engine's own events drive the terminal's progress display
+            if isinstance(event, events.PhaseStarted):
+                progress(f"schemathesis {event.phase.name.value} phase")
+            if isinstance(event, events.FatalError):
+                raise EngineCrash(f"Schemathesis stopped: {_one_line(event.exception)}", findings)
+            if isinstance(event, events.ScenarioFinished):
+                _collect(event, checks, findings, seen)
+    except EngineCrash:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any engine bug ends the run with what was judged so far
+        raise EngineCrash(f"Schemathesis raised {_one_line(exc)}", findings) from exc
     progress(f"schemathesis finished in {time.monotonic() - started:.1f} s")
     return findings

@@ -13,6 +13,8 @@ from . import (  # noqa: F401  (imported for registration)
     replies,
     security,
     shares,
+    times,
+    write_only,
 )
 from .base import REGISTRY, Context, SUPPORT_PROBES
 

@@ -49,9 +49,10 @@ def upload_is_listed(ctx: Context) -> None:
     _, second = _upload(ctx, mid)
     response = ctx.user1.get(f"/api/v1/messages/{mid}/attachments")
     expect_status(response, 200, "Listing a message's attachments")
-    ids = sorted(item["id"] for item in response.json().get("items", []))
-    expect(ids == sorted([first["id"], second["id"]]), summary="The message does not list exactly its attachments",
-           received=ids, documented=sorted([first["id"], second["id"]]), response=response)
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == [first["id"], second["id"]],
+           summary="The message does not list exactly its attachments, oldest first",
+           received=ids, documented=[first["id"], second["id"]], response=response)
 
 
 @requirement("ATT-003")

@@ -129,6 +129,13 @@ def search_finds_titles_and_message_text(ctx: Context) -> None:
     match = items[0].get("match") or {}
     expect(match.get("message_id") == message["id"], summary="A search hit does not name the matching message",
            received=match, documented={"message_id": message["id"], "excerpt": "..."}, response=response)
+    gone = ctx.new_message(ctx.new_conversation(title=f"other {ctx.unique}")["id"], f"Faro-{ctx.unique} airport")
+    expect_status(ctx.user1.delete(f"/api/v1/messages/{gone['id']}"), 204, "Deleting a message")
+    response = ctx.user1.get("/api/v1/conversations", params={"q": f"faro-{ctx.unique}"})
+    expect_status(response, 200, "Searching the text of a deleted message")
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == [], summary="Search finds the text of a deleted message", received=ids, documented=[],
+           response=response)
 
 
 @requirement("CONV-007")
@@ -146,6 +153,12 @@ def mark_read_clears_unread_count(ctx: Context) -> None:
     expect_status(response, 200, "Reading a conversation marked read")
     expect(response.json().get("unread_count") == 0, summary="The unread count does not drop after mark-read",
            received=response.json().get("unread_count"), documented=0, response=response)
+    response = ctx.user1.post(f"/api/v1/conversations/{cid}/read", json={"message_id": messages[0]["id"]})
+    expect_status(response, 200, "Marking an older message read")
+    marker = response.json()
+    expect(marker.get("last_read_message_id") == messages[-1]["id"] and marker.get("unread_count") == 0,
+           summary="The read marker moved backwards", received=marker,
+           documented={"last_read_message_id": messages[-1]["id"], "unread_count": 0}, response=response)
 
 
 @support_probe("summary")
@@ -183,3 +196,113 @@ def title_is_generated(ctx: Context) -> None:
     title = response.json().get("title")
     expect(isinstance(title, str) and title.strip() != "", summary="No title was generated",
            received=title, documented="a non-empty title", response=response)
+
+
+# ---- Promises the contract's descriptions make (traced in conformance/traces.yaml) --------------
+
+@requirement("CONV-008")
+def lists_come_in_documented_order(ctx: Context) -> None:
+    created = [ctx.new_conversation(title=f"ordered {ctx.unique} {n}")["id"] for n in range(3)]
+    response = ctx.user1.get("/api/v1/conversations", params={"q": f"ordered {ctx.unique}"})
+    expect_status(response, 200, "Listing conversations")
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == created[::-1], summary="Conversations are not listed newest first", received=ids,
+           documented=created[::-1], response=response)
+    cid = created[0]
+    messages = [ctx.new_message(cid, f"ordered {n}")["id"] for n in range(3)]
+    response = ctx.user1.get(f"/api/v1/conversations/{cid}/messages")
+    expect_status(response, 200, "Listing messages")
+    ids = [item["id"] for item in response.json().get("items", [])]
+    expect(ids == messages, summary="Messages are not listed oldest first", received=ids, documented=messages,
+           response=response)
+
+
+def _bulk_delete(ctx: Context, cid: str) -> Response:
+    """Delete one conversation through the contract's bulk operation, however it is shaped."""
+    for template, item in ctx.spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get("operationId") == "deleteConversations":
+                if "requestBody" in operation:
+                    return ctx.user1.request(method.upper(), template, json={"conversation_ids": [cid]})
+                return ctx.user1.request(method.upper(), template, params={"conversation_id": [cid]})
+    raise RequirementFailure(summary="The contract has no deleteConversations", received=None,
+                             documented="deleteConversations")
+
+
+def _conversation_with_dependents(ctx: Context) -> tuple[str, list[str]]:
+    """A conversation with a message, an attachment and a share link where offered: the paths each answers."""
+    cid = ctx.new_conversation()["id"]
+    mid = ctx.new_message(cid, f"dependent {ctx.unique}")["id"]
+    paths = [f"/api/v1/messages/{mid}"]
+    if "createAttachment" not in ctx.excluded_operations:
+        response = ctx.user1.post(f"/api/v1/messages/{mid}/attachments", files={"file": ("a.txt", b"x", "text/plain")})
+        expect_status(response, 201, "Uploading an attachment")
+        paths.append(f"/api/v1/attachments/{response.json()['id']}")
+    if "upsertConversationShare" not in ctx.excluded_operations:
+        response = ctx.user1.put(f"/api/v1/conversations/{cid}/share", json={})
+        expect_status(response, 201, "Sharing a conversation")
+        paths += [f"/api/v1/shares/{response.json()['id']}", f"public:/api/v1/public/shares/{response.json()['id']}"]
+    return cid, paths
+
+
+@requirement("CONV-009")
+def deletion_removes_messages_attachments_and_shares(ctx: Context) -> None:
+    for how in ("deleteConversation", "deleteConversations"):
+        cid, paths = _conversation_with_dependents(ctx)
+        response = ctx.user1.delete(f"/api/v1/conversations/{cid}") if how == "deleteConversation" \
+            else _bulk_delete(ctx, cid)
+        expect_status(response, (200, 204), f"Deleting a conversation ({how})")
+        for path in paths:
+            public = path.startswith("public:")
+            response = ctx.anonymous.get(path.removeprefix("public:"), token=None) if public else ctx.user1.get(path)
+            expect(response.status == 404, summary=f"After {how}, {path.removeprefix('public:')} is still readable",
+                   received=f"{response.status} {response.raw.text[:200]}",
+                   documented="404: deletion removes messages, attachments and share links", response=response)
+
+
+@requirement("CONV-010")
+def update_leaves_absent_fields_alone(ctx: Context) -> None:
+    title, metadata = f"merge {ctx.unique}", {"a": "1", "b": "2"}
+    path = f"/api/v1/conversations/{ctx.new_conversation(title=title, metadata=metadata)['id']}"
+    for body, expected in (({"status": "archived"}, {"title": title, "status": "archived", "metadata": metadata}),
+                           ({"metadata": {"c": "3"}}, {"title": title, "status": "archived", "metadata": {"c": "3"}})):
+        expect_status(ctx.user1.patch(path, json=body), 200, "Updating a conversation")
+        response = ctx.user1.get(path)
+        expect_status(response, 200, "Reading an updated conversation")
+        got = {name: response.json().get(name) for name in expected}
+        expect(got == expected, summary=f"PATCH {body} changed fields it did not name (or did not replace metadata)",
+               received=got, documented=expected, response=response)
+
+
+# Personal data the contract's anonymisation replaces (e-mail addresses, phone numbers).
+def personal_data(ctx: Context) -> tuple[str, list[str]]:
+    email, phone = f"jane.doe.{ctx.unique}@example.com", "+44 20 7946 0958"
+    return f"Write to {email} or call {phone} about the trip", [email, phone]
+
+
+def anonymised_message(ctx: Context) -> tuple[str, dict, str, list[str]]:
+    """(conversation id, created message, original text, personal data) in an anonymised conversation."""
+    cid = ctx.new_conversation(title=f"anonymised {ctx.unique}", is_anonymized=True)["id"]
+    text, private = personal_data(ctx)
+    return cid, ctx.new_message(cid, text), text, private
+
+
+@requirement("CONV-011")
+def anonymised_conversations_hide_personal_data(ctx: Context) -> None:
+    cid, message, text, private = anonymised_message(ctx)
+    for response in (ctx.user1.get(f"/api/v1/messages/{message['id']}"),
+                     ctx.user1.get(f"/api/v1/conversations/{cid}/messages")):
+        expect_status(response, 200, "Reading an anonymised conversation's message")
+        items = response.json().get("items", [response.json()])
+        contents = [item.get("content", "") for item in items]
+        expect(contents and not any(p in c for p in private for c in contents),
+               summary="An anonymised conversation's message content keeps personal data", received=contents,
+               documented="placeholders instead of e-mail addresses and phone numbers", response=response)
+        expect(all(item.get("deanonymized_content") == text for item in items),
+               summary="The owner cannot read the original text", received=[i.get("deanonymized_content") for i in items],
+               documented=text, response=response)
+    response = ctx.user1.get(f"/api/v1/conversations/{cid}")
+    expect_status(response, 200, "Reading an anonymised conversation")
+    mapping = response.json().get("deanonymization_mapping") or {}
+    expect(set(private) <= set(mapping.values()), summary="The mapping does not lead back to the originals",
+           received=mapping, documented=f"placeholders mapped to {private}", response=response)

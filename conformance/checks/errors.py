@@ -30,8 +30,8 @@ def _probes(ctx: Context) -> list[tuple[str, str, str, dict[str, Any], list[Any]
     ]
 
 
-def _expect_422(response: Response, what: str) -> list[dict]:
-    problems = shape_problems(response.status, response.content_type, response.raw.content)
+def _expect_422(response: Response, what: str, spec: dict[str, Any] | None = None) -> list[dict]:
+    problems = shape_problems(response.status, response.content_type, response.raw.content, spec)
     if problems:
         raise RequirementFailure(summary=f"{what}: the validation error is not FastAPI-shaped",
                                  received="; ".join(problems), documented='422 application/json '
@@ -50,14 +50,14 @@ def validation_errors_are_fastapi_shaped(ctx: Context) -> None:
     # The Schemathesis layer applies the same check to every 422 it provokes; this probe makes
     # sure at least one 422 is judged even when a profile generates no invalid data.
     response = ctx.user1.post("/api/v1/conversations", json={"title": 12345})
-    _expect_422(response, "createConversation with a wrong field type")
+    _expect_422(response, "createConversation with a wrong field type", ctx.spec)
 
 
 @requirement("ERR-002")
 def loc_names_the_invalid_field(ctx: Context) -> None:
     for operation_id, method, path, kwargs, expected in _probes(ctx):
         response = ctx.user1.request(method, path, **kwargs)
-        detail = _expect_422(response, operation_id)
+        detail = _expect_422(response, operation_id, ctx.spec)
         locs = [item["loc"] for item in detail]
         if not any(_names(loc, expected) for loc in locs):
             raise RequirementFailure(summary=f"{operation_id}: loc does not name the invalid input",
@@ -68,7 +68,7 @@ def loc_names_the_invalid_field(ctx: Context) -> None:
 def malformed_json_names_an_offset(ctx: Context) -> None:
     response = ctx.user1.post("/api/v1/conversations", content=b'{"title": ',
                               headers={"Content-Type": "application/json"})
-    detail = _expect_422(response, "createConversation with malformed JSON")
+    detail = _expect_422(response, "createConversation with malformed JSON", ctx.spec)
     loc = detail[0]["loc"]
     expect(len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int),
            summary="Malformed JSON is not located by character offset", received=loc,

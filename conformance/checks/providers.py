@@ -8,6 +8,7 @@ from ..cleanup import PREFIX
 from ..client import Response
 from ..errors import RequirementFailure
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
+from .conversations import page_through
 from .errors import expect_409
 
 
@@ -36,6 +37,7 @@ def _new_provider(ctx: Context, suffix: str) -> dict:
 @requirement("PROV-001")
 def created_provider_is_readable_and_listed(ctx: Context) -> None:
     provider = _new_provider(ctx, "catalogue")
+    newer = _new_provider(ctx, "catalogue")
     response = ctx.user1.get(f"/api/v1/providers/{provider['id']}")
     expect_status(response, 200, "Reading a created provider")
     expect(response.json().get("name") == provider["name"], summary="The provider differs from what was created",
@@ -51,6 +53,9 @@ def created_provider_is_readable_and_listed(ctx: Context) -> None:
             break
     expect(provider["id"] in seen, summary="A created provider is not listed", received=len(seen),
            documented=f"a list holding {provider['id']}", response=response)
+    mine = [i for i in seen if i in (provider["id"], newer["id"])]
+    expect(mine == [provider["id"], newer["id"]], summary="The catalogue is not listed oldest first",
+           received=mine, documented=[provider["id"], newer["id"]], response=response)
 
 
 def _config(ctx: Context) -> tuple[dict, str, list[Response]]:
@@ -72,6 +77,11 @@ def provider_config_lifecycle(ctx: Context) -> None:
     ids = [item["id"] for item in response.json().get("items", [])]
     expect(ids == [config["id"]], summary="The configuration is not listed for its provider",
            received=ids, documented=[config["id"]], response=response)
+    newer, _, _ = _config(ctx)
+    seen, response = page_through(ctx, "/api/v1/provider-configs", limit=100)
+    mine = [i for i in seen if i in (config["id"], newer["id"])]
+    expect(mine == [config["id"], newer["id"]], summary="Provider configurations are not listed oldest first",
+           received=mine, documented=[config["id"], newer["id"]], response=response)
     response = ctx.user1.patch(path, json={"default_model": "m-large"})
     expect_status(response, 200, "Updating a provider configuration")
     expect(response.json().get("default_model") == "m-large", summary="The update is not applied",

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from ..client import Response
 from ..errors import RequirementFailure
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
+from .conversations import anonymised_message
+from .times import parse_time
 
 PUBLIC_FIELDS = {"id", "title", "snapshot_at", "expires_at", "messages"}
 PUBLIC_MESSAGE_FIELDS = {"id", "parent_id", "role", "content", "created_at", "attachments"}
@@ -29,16 +31,12 @@ def _shared(ctx: Context, expiry_days: int | None = 7) -> tuple[dict, dict, str]
     return conversation, ctx.fresh("share link", response.json(), response), private
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 @requirement("SHARE-001")
 def share_expiry_and_refresh(ctx: Context) -> None:
     conversation, share, _ = _shared(ctx, expiry_days=3)
     expected = datetime.now(timezone.utc) + timedelta(days=3)
     expires = share.get("expires_at")
-    expect(expires is not None and abs((_parse_time(expires) - expected).total_seconds()) < 600,
+    expect(expires is not None and abs((parse_time(expires, "expires_at") - expected).total_seconds()) < 600,
            summary="expires_at is not expiry_days ahead", received=expires, documented=expected.isoformat())
     response = ctx.user1.put(f"/api/v1/conversations/{conversation['id']}/share", json={})
     expect_status(response, 200, "Refreshing a share link")
@@ -73,6 +71,16 @@ def public_view_hides_owner_private_fields(ctx: Context) -> None:
     expect(any(f"shared text {ctx.unique}" == m.get("content") for m in body.get("messages", [])),
            summary="The public view lacks the shared messages", received=body.get("messages"),
            documented="the snapshot's messages", response=response)
+    # An anonymised conversation's public view shows the placeholders, never the originals.
+    cid, _, _, personal = anonymised_message(ctx)
+    response = ctx.user1.put(f"/api/v1/conversations/{cid}/share", json={})
+    expect_status(response, 201, "Sharing an anonymised conversation")
+    response = ctx.anonymous.get(f"/api/v1/public/shares/{response.json()['id']}", token=None)
+    expect_status(response, 200, "Reading an anonymised conversation's public view")
+    expect(response.json().get("messages") and not any(p in response.raw.text for p in personal),
+           summary="The public view of an anonymised conversation shows the original personal data",
+           received=[m.get("content") for m in response.json().get("messages") or []],
+           documented="the anonymised text only", response=response)
 
 
 @requirement("SHARE-003")
@@ -103,7 +111,13 @@ def clone_creates_callers_conversation(ctx: Context) -> None:
 
 @requirement("SHARE-005")
 def shares_are_listed_and_searchable(ctx: Context) -> None:
+    _, older, _ = _shared(ctx)
     _, share, _ = _shared(ctx)
+    response = ctx.user1.get("/api/v1/shares", params={"q": f"shared {ctx.unique}"})
+    expect_status(response, 200, "Listing my share links")
+    ids = [item["id"] for item in response.json().get("items", []) if item["id"] in (share["id"], older["id"])]
+    expect(ids == [share["id"], older["id"]], summary="Share links are not listed newest first", received=ids,
+           documented=[share["id"], older["id"]], response=response)
     response = ctx.user1.get("/api/v1/shares", params={"q": f"shared {ctx.unique}".upper()})
     expect_status(response, 200, "Searching my share links")
     ids = [item["id"] for item in response.json().get("items", [])]

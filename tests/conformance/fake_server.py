@@ -33,7 +33,17 @@ DEFECTS = frozenset({
     "cross_user_leak", "page_loses_item", "sse_wrong_content_type", "sse_no_final", "replay_ignores_last_event_id",
     "echo_api_key", "message_readable_after_delete", "share_readable_after_revoke", "share_expiry_ignored",
     "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop", "body_reference_404",
+    # Malformed values the suite must judge without a traceback.
+    "naive_datetime", "invalid_uri",
+    "loc_without_part", "echo_input_in_422", "echo_password_in_msg",
+    # Promises of the contract's descriptions (conformance/traces.yaml), one requirement each.
+    "conversations_oldest_first", "other_lists_reversed", "share_survives_conversation_delete",
+    "patch_resets_unnamed", "read_marker_moves_back", "search_matches_deleted", "anonymisation_ignored",
+    "public_share_deanonymised", "before_inclusive", "message_patch_resets_unnamed", "reply_left_dangling",
+    "content_truncated",
 })
+# Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
+_PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
 
 _checker = FormatChecker()
 
@@ -110,7 +120,10 @@ def _coerce(value: str, schema: dict):  # noqa: ANN001, ANN202
     return value
 
 
-def _schema_errors(schema: dict, instance, prefix: list) -> list[dict]:  # noqa: ANN001
+def _schema_errors(schema: dict, instance, prefix: list, *, quote: bool = False,  # noqa: ANN001
+                   with_input: bool = False) -> list[dict]:
+    """422 items; `quote` puts the offending value in msg and `with_input` adds pydantic's `input`
+    (both defects: a write-only value sent invalid would be echoed)."""
     errors = []
     for error in Draft202012Validator(schema, format_checker=_checker).iter_errors(instance):
         loc = prefix + list(error.absolute_path)
@@ -123,7 +136,10 @@ def _schema_errors(schema: dict, instance, prefix: list) -> list[dict]:  # noqa:
             for name in extra or [""]:
                 errors.append({"loc": loc + [name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"})
         else:
-            errors.append({"loc": loc, "msg": error.message[:900], "type": str(error.validator)})
+            said = error.message if quote else f"Value fails {error.validator} {json.dumps(error.validator_value)}"
+            errors.append({"loc": loc, "msg": said[:900], "type": str(error.validator)})
+        if with_input:
+            errors[-1]["input"] = error.instance
     return errors
 
 
@@ -163,7 +179,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         marker_seq = S.messages[marker]["seq"] if marker in S.messages else 0
         view = {k: c[k] for k in ("id", "title", "status", "chatbot_id", "model", "metadata", "is_anonymized",
                                   "created_at", "updated_at")}
-        view.update(deanonymization_mapping={}, last_message_at=msgs[-1]["created_at"] if msgs else None,
+        view.update(deanonymization_mapping=dict(c.get("mapping", {})), last_message_at=msgs[-1]["created_at"] if msgs else None,
                     last_message_preview=msgs[-1]["content"][:200] if msgs else None,
                     unread_count=sum(1 for m in msgs if m["seq"] > marker_seq), match=match)
         if "missing_field" in D:
@@ -173,7 +189,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def message_view(m: dict) -> dict:
         view = {k: m[k] for k in ("id", "conversation_id", "parent_id", "role", "content", "status", "model",
                                   "reactions", "feedback", "metadata", "created_at", "updated_at")}
-        view.update(deanonymized_content=None, input_tokens=len(m["content"].split()),
+        view.update(deanonymized_content=m.get("original"), input_tokens=len(m["content"].split()),
                     output_tokens=0 if m["role"] == "user" else len(m["content"].split()),
                     attachments=[attachment_view(a) for a in S.attachments.values() if a["message_id"] == m["id"]])
         if "wrong_type" in D:
@@ -198,7 +214,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         return {k: s[k] for k in ("id", "conversation_id", "title", "public_path", "created_at", "snapshot_at",
                                   "expires_at")}
 
-    def page(items: list, request: Request, view) -> dict:  # noqa: ANN001
+    def page(items: list, request: Request, view, reversible: bool = True) -> dict:  # noqa: ANN001
+        if reversible and "other_lists_reversed" in D:
+            items = items[::-1]
         limit = int(request.query_params.get("limit", 20))
         start = 0
         cursor = request.query_params.get("cursor")
@@ -258,10 +276,28 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         now = _now()
         seq = S.next_seq()
         m = {"id": str(uuid.uuid4()), "conversation_id": cid, "parent_id": parent_id, "role": role,
-             "content": content, "status": status, "model": model, "reactions": [], "feedback": None,
+             **anonymised(cid, content), "status": status, "model": model, "reactions": [], "feedback": None,
              "metadata": metadata or {}, "created_at": now, "updated_at": now, "seq": seq, "_key": seq}
         S.messages[m["id"]] = m
         return m
+
+    def anonymised(cid: str, content: str) -> dict:
+        """The stored content (and original) of a message; personal data replaced in an anonymised conversation."""
+        if "content_truncated" in D:
+            content = content[:1000]
+        c = S.conversations.get(cid) or {}
+        if not c.get("is_anonymized") or "anonymisation_ignored" in D:
+            return {"content": content, "original": None}
+        mapping = c.setdefault("mapping", {})
+        reverse = {v: k for k, v in mapping.items()}
+
+        def placeholder(match: re.Match) -> str:
+            if match.group(0) not in reverse:
+                reverse[match.group(0)] = f"<PII_{len(mapping) + 1}>"
+                mapping[reverse[match.group(0)]] = match.group(0)
+            return reverse[match.group(0)]
+
+        return {"content": _PERSONAL.sub(placeholder, content), "original": content}
 
     def visible_messages(cid: str) -> list[dict]:
         return sorted((m for m in S.messages.values() if m["conversation_id"] == cid and not m.get("deleted")),
@@ -288,15 +324,19 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 continue
             match = None
             if q:
+                candidates = visible_messages(c["id"]) if "search_matches_deleted" not in D else sorted(
+                    (m for m in S.messages.values() if m["conversation_id"] == c["id"]), key=lambda m: m["seq"])
                 hit = None if "search_ignores_messages" in D else next(
-                    (m for m in visible_messages(c["id"]) if q in m["content"].lower()), None)
+                    (m for m in candidates if q in m["content"].lower()), None)
                 if hit is not None:
                     match = {"message_id": hit["id"], "excerpt": hit["content"][:200]}
                 elif q not in (c["title"] or "").lower():
                     continue
             found.append({**c, "_match": match})
         # Newest first: keys descend, so the cursor compares in the other direction.
-        return page(found, request, lambda c: conversation_view(c, c["_match"]))
+        if "conversations_oldest_first" in D:
+            found.reverse()
+        return page(found, request, lambda c: conversation_view(c, c["_match"]), reversible=False)
 
     def createConversation(user, p, body):  # noqa: ANN001, ANN202
         now, seq = _now(), S.next_seq()
@@ -313,7 +353,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             for aid in [a for a, v in S.attachments.items() if v["message_id"] == mid]:
                 S.attachments.pop(aid)
         for sid in [s for s, v in S.shares.items() if v["conversation_id"] == cid]:
-            S.shares.pop(sid)
+            if "share_survives_conversation_delete" not in D:
+                S.shares.pop(sid)
 
     def deleteConversations(user, p, body):  # noqa: ANN001, ANN202
         ids = body.get("conversation_ids")
@@ -334,6 +375,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def updateConversation(user, p, body):  # noqa: ANN001, ANN202
         c = own_conversation(user, p["conversation_id"])
+        if "patch_resets_unnamed" in D:  # a PUT in disguise: what the body does not name goes back to defaults
+            c.update(title=None, status="active", metadata={})
         c.update({k: v for k, v in body.items() if k in ("title", "status", "metadata")}, updated_at=_now())
         return conversation_view(c)
 
@@ -348,7 +391,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         target = (body or {}).get("message_id") or (msgs[-1]["id"] if msgs else None)
         if target is not None and target not in {m["id"] for m in msgs}:
             raise HTTPError(body_reference_status(), "Message not found in this conversation")
-        if "mark_read_noop" not in D:
+        current = S.read_markers.get(c["id"])
+        forward = current not in S.messages or (target in S.messages and S.messages[target]["seq"] > S.messages[current]["seq"])
+        if "mark_read_noop" not in D and (forward or "read_marker_moves_back" in D):
             S.read_markers[c["id"]] = target
         marker = S.read_markers.get(c["id"])
         view = conversation_view(c)
@@ -360,7 +405,11 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         msgs = visible_messages(c["id"])
         if request.query_params.get("parent_id"):
             msgs = [m for m in msgs if m["parent_id"] == request.query_params["parent_id"]]
-        return page(msgs, request, message_view)
+        if p.get("before"):
+            cut = datetime.fromisoformat(p["before"].upper().replace("Z", "+00:00"))
+            earlier = (lambda t: t <= cut) if "before_inclusive" in D else (lambda t: t < cut)
+            msgs = [m for m in msgs if earlier(datetime.fromisoformat(m["created_at"].replace("Z", "+00:00")))]
+        return page(msgs, request, message_view, reversible=False)
 
     def check_parent(cid: str, parent_id) -> None:  # noqa: ANN001
         parent = S.messages.get(parent_id) if parent_id is not None else None
@@ -378,12 +427,22 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def updateMessage(user, p, body):  # noqa: ANN001, ANN202
         m = own_message(user, p["message_id"])
+        if "message_patch_resets_unnamed" in D:
+            m.update(reactions=[], metadata={}, feedback=None)
+        if "content" in body:
+            body = {**body, **anonymised(m["conversation_id"], body["content"])}
         m.update({k: v for k, v in body.items()}, updated_at=_now())
         return message_view(m)
 
     def deleteMessage(user, p, body):  # noqa: ANN001, ANN202
         m = own_message(user, p["message_id"])
         m["deleted"] = True
+        if "reply_left_dangling" not in D:  # a thread never points at a deleted message
+            for reply in S.messages.values():
+                if reply["parent_id"] == m["id"]:
+                    reply["parent_id"] = m["parent_id"]
+        for aid in [a for a, v in S.attachments.items() if v["message_id"] == m["id"]]:
+            S.attachments.pop(aid)
         return Response(status_code=204)
 
     def createReply(user, p, body):  # noqa: ANN001, ANN202
@@ -556,7 +615,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         s = live_share(p["share_id"])
         return JSONResponse({
             "id": s["id"], "title": s["title"], "snapshot_at": s["snapshot_at"], "expires_at": s["expires_at"],
-            "messages": [{"id": m["id"], "parent_id": m["parent_id"], "role": m["role"], "content": m["content"],
+            "messages": [{"id": m["id"], "parent_id": m["parent_id"], "role": m["role"],
+                          "content": (m.get("original") or m["content"]) if "public_share_deanonymised" in D
+                          else m["content"],
                           "created_at": m["created_at"], "attachments": []} for m in s["messages"]],
         }, headers={"Content-Language": "en"})
 
@@ -568,6 +629,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             detail = exc.detail
             if "loc_elsewhere" in D:
                 detail = [{**item, "loc": [item["loc"][0], "somewhere_else"]} for item in detail]
+            if "loc_without_part" in D:  # ["title"] where the contract says ["body", "title"]
+                detail = [{**item, "loc": item["loc"][1:] or ["?"]} for item in detail]
             if "problem_json_422" in D:
                 return JSONResponse({"type": "about:blank", "title": "Unprocessable", "status": 422,
                                      "detail": "; ".join(item["msg"] for item in detail)},
@@ -577,6 +640,18 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         if exc.status == 401 and "no_www_authenticate" in D:
             headers.pop("WWW-Authenticate", None)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status, headers=headers)
+
+    def tamper(response: Response) -> Response:
+        """Defects that garble values on the way out, whatever handler produced them."""
+        if not isinstance(response, JSONResponse) or not D & {"naive_datetime", "invalid_uri"}:
+            return response
+        body = response.body.decode()
+        if "naive_datetime" in D:  # local time without an offset, as a naive datetime prints
+            body = re.sub(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z"', r'"\1"', body)
+        if "invalid_uri" in D:  # a stored URI that no URL parser accepts
+            body = re.sub(r'"api_endpoint": ?"[^"]*"', '"api_endpoint": "http://[::1/v1"', body)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(body, status_code=response.status_code, headers=headers, media_type="application/json")
 
     def authenticate(request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -628,7 +703,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 return {"file": (data, upload.filename, upload.content_type)}
             finally:
                 await form.close()  # uploads are spooled to temporary files
-        errors = _schema_errors(schema, body, ["body"])
+        errors = _schema_errors(schema, body, ["body"], quote="echo_password_in_msg" in D and media != "application/json",
+                                with_input="echo_input_in_422" in D and media == "application/json")
         if errors:
             raise Invalid(errors)
         return body
@@ -690,7 +766,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 if handler.__code__.co_argcount == 4:
                     args += (request,)
                 result = handler(*args)
-            response = result if isinstance(result, Response) else JSONResponse(result)
+            response = tamper(result if isinstance(result, Response) else JSONResponse(result))
         except Invalid as exc:
             response = error_response(HTTPError(422, exc.errors))
         except HTTPError as exc:

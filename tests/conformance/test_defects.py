@@ -5,10 +5,29 @@ Schemathesis layer (SCHEMA-00x); those ids are part of the expected set.
 """
 
 import pytest
+import yaml
 
+from chat_contract.resources import spec_path
 from conformance.results import Outcome
 
 from .fake_server import DEFECTS
+
+
+def _item_schema() -> dict:
+    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    return spec["components"]["schemas"]["ValidationErrorItem"]
+
+
+def _schema_pins_loc_part() -> bool:
+    """Whether the contract's 422 item schema itself constrains loc[0] (then SCHEMA-005 sees it too)."""
+    return "prefixItems" in _item_schema()["properties"]["loc"]
+
+
+def _item_refuses_input() -> bool:
+    """Whether the contract's 422 item is closed to pydantic's `input` (then the 422 judges see it too)."""
+    item = _item_schema()
+    return "input" not in item["properties"] and item.get("additionalProperties", True) is False
+
 
 EXPECTED = {
     "problem_json_422": {"ERR-001", "ERR-002", "ERR-003", "SCHEMA-003"},
@@ -23,7 +42,7 @@ EXPECTED = {
     "sse_wrong_content_type": {"SSE-001", "SCHEMA-003"},
     "sse_no_final": {"SSE-002", "SSE-004"},
     "replay_ignores_last_event_id": {"SSE-004"},
-    "echo_api_key": {"SEC-004", "SCHEMA-005"},
+    "echo_api_key": {"SEC-004", "SEC-006", "SCHEMA-005"},  # SEC-006 also sends valid keys
     "message_readable_after_delete": {"MSG-003"},
     "share_readable_after_revoke": {"SHARE-003"},
     "share_expiry_ignored": {"SHARE-001"},
@@ -32,6 +51,28 @@ EXPECTED = {
     "mark_read_noop": {"CONV-007"},
     # createProviderConfig does not document 404 at all, so the fuzzer sees it too.
     "body_reference_404": {"ERR-005", "PCFG-002", "SCHEMA-002"},
+    # Malformed values: each fails the requirements that read it, never the run.
+    "naive_datetime": {"SCHEMA-005", "SHARE-001", "TIME-001", "MSG-005"},
+    "invalid_uri": {"SCHEMA-005"},
+    # The loc[0] rule is checked in code (ERR-001), whatever the item schema says about loc.
+    "loc_without_part": {"ERR-001", "ERR-002", "ERR-003"} | ({"SCHEMA-005"} if _schema_pins_loc_part() else set()),
+    # Write-only values sent invalid, echoed as pydantic's `input` (an API key) or in msg (a password).
+    "echo_input_in_422": {"SEC-006"} | ({"SCHEMA-005", "ERR-001", "ERR-002"} if _item_refuses_input() else set()),
+    "echo_password_in_msg": {"SEC-006"},
+    # Promises of the contract's descriptions (conformance/traces.yaml): each caught by its own requirement.
+    "conversations_oldest_first": {"CONV-008"},
+    "other_lists_reversed": {"ATT-002", "PROV-001", "PCFG-001", "SHARE-005"},
+    "share_survives_conversation_delete": {"CONV-009"},
+    "patch_resets_unnamed": {"CONV-010"},
+    "read_marker_moves_back": {"CONV-007"},
+    "search_matches_deleted": {"CONV-006"},
+    # The public view shows what the messages store, so it leaks too.
+    "anonymisation_ignored": {"CONV-011", "SHARE-002"},
+    "public_share_deanonymised": {"SHARE-002"},
+    "before_inclusive": {"MSG-005"},
+    "message_patch_resets_unnamed": {"MSG-006"},
+    "reply_left_dangling": {"MSG-007"},
+    "content_truncated": {"MSG-008"},
 }
 
 
