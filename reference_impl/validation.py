@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl
 from jsonschema_path import SchemaPath
 from openapi_core.validation.schemas import oas31_schema_validators_factory
 
-from .errors import (PayloadTooLarge, RequestValidationError, UnsupportedMediaType,
-                     field_error)
+from .errors import (PayloadTooLarge, RequestValidationError, UndecodableBody,
+                     UnsupportedMediaType, field_error)
 
 __all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT"]
 
@@ -51,6 +51,7 @@ class Param:
     required: bool
     integer: bool
     validator: Any
+    array: bool = False
     default: Any = None
 
 
@@ -136,7 +137,7 @@ class ContractValidator:
         return Param(
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", validator=self._compile(where / "schema"),
-            default=schema.get("default"),
+            default=schema.get("default"), array=schema.get("type") == "array",
         )
 
     # -- per request ------------------------------------------------------------------------
@@ -162,7 +163,7 @@ class ContractValidator:
                 elif p.default is not None:
                     parsed[p.location][p.name] = p.default
                 continue
-            value: Any = values[0] if len(values) == 1 else values
+            value: Any = values if p.array else values[0] if len(values) == 1 else values
             if p.integer and isinstance(value, str):
                 if not _INT.match(value):
                     errors.append(field_error(
@@ -196,12 +197,14 @@ class ContractValidator:
         if media_type == "application/json":
             try:
                 value = json.loads(body)
-            except UnicodeDecodeError:
-                return None, [field_error(["body", 0], "Invalid UTF-8 in JSON body",
-                                          "json_invalid")]
+            except UnicodeDecodeError as exc:
+                # Bytes that are not text at all: FastAPI's 400, documented by the contract.
+                raise UndecodableBody("There was an error parsing the body") from exc
             except json.JSONDecodeError as exc:
                 return None, [field_error(["body", exc.pos], f"JSON decode error: {exc.msg}",
                                           "json_invalid")]
+            if value is None and not op.body_required:
+                return None, []  # the contract: `null` as an optional body means no body
         elif media_type == "application/x-www-form-urlencoded":
             value = {}
             for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
@@ -236,5 +239,35 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
             name = expected if isinstance(expected, str) else "_or_".join(expected)
             out.append(field_error(where, f"Input should be a valid {name}", f"{name}_type"))
         else:
-            out.append(field_error(where, error.message, _TYPES.get(kind, str(kind))))
+            out.append(field_error(where, _message(kind, error.validator_value),
+                                   _TYPES.get(kind, str(kind))))
     return out
+
+
+# Messages name the rule, never the rejected value: a `writeOnly` secret (an API key, a
+# password) must not come back in a 422, and jsonschema's own messages quote the instance.
+_MESSAGES = {
+    "maxLength": "String should have at most {} characters",
+    "minLength": "String should have at least {} characters",
+    "pattern": "String should match pattern '{}'",
+    "maximum": "Input should be less than or equal to {}",
+    "minimum": "Input should be greater than or equal to {}",
+    "exclusiveMaximum": "Input should be less than {}",
+    "exclusiveMinimum": "Input should be greater than {}",
+    "maxItems": "List should have at most {} items",
+    "minItems": "List should have at least {} items",
+    "maxProperties": "Object should have at most {} fields",
+    "minProperties": "Object should have at least {} fields",
+    "format": "Input should be a valid {}",
+}
+
+
+def _message(kind: str, rule: Any) -> str:
+    if kind in _MESSAGES:
+        return _MESSAGES[kind].format(rule)
+    if kind in ("enum", "const"):
+        allowed = rule if kind == "enum" else [rule]
+        return "Input should be " + " or ".join(repr(v) for v in allowed)
+    if kind == "uniqueItems":
+        return "List items should be unique"
+    return f"Input does not satisfy the schema's `{kind}` rule"

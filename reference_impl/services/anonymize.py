@@ -6,8 +6,10 @@ import re
 
 __all__ = ["anonymize"]
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d ()\-.]{6,}\d(?![\w])")
+# Bounded as real addresses and numbers are (RFC 5321 lengths; E.164 plus spacing): the
+# contract caps each `deanonymization_mapping` value at 512 characters.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d ()\-.]{6,30}\d(?![\w])")
 
 
 def anonymize(text: str, mapping: dict[str, str]) -> str:
