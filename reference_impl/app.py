@@ -44,7 +44,7 @@ from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
 from .swagger import ServedSwaggerUI
-from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError,
+from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError, UndecodableBody,
                      Unauthorized, field_error, send_error)
 from .mock.admin import admin_app
 from .mock.canned import Catalogue
@@ -220,10 +220,10 @@ class ContractMiddleware:
 
 
 async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:
-    """The parts of an already-read multipart body; malformed bodies are the client's 422.
+    """The parts of an already-read multipart body; a body that does not parse is a 400.
 
-    Starlette's parser is driven directly: through `Request.form()` inside an application it
-    turns a parse error into a 400, a status the contract does not document.
+    Starlette's parser is driven directly (not through `Request.form()`) so the error goes
+    through the server's own vocabulary.
     """
     async def chunks() -> AsyncIterator[bytes]:
         yield body
@@ -231,7 +231,7 @@ async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise RequestValidationError([field_error(["body"], str(exc), "value_error")]) from exc
+        raise UndecodableBody("Invalid multipart data.") from exc
     out: dict[str, Any] = {}
     for key, value in form.multi_items():
         if key not in out:

@@ -1,6 +1,7 @@
 """The error vocabulary, and its translation into HTTP at the edge.
 
     ApiError(status, detail)             -> {"detail": "<text>"} with that status
+      ├── UndecodableBody                -> 400 (JSON that is not UTF-8, broken multipart)
       ├── Unauthorized                   -> 401 + WWW-Authenticate: Bearer
       ├── NotFound                       -> 404 (also: another user's resource)
       ├── Conflict                       -> 409
@@ -23,13 +24,16 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
-    "ApiError", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge",
+    "ApiError", "UndecodableBody", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge",
     "UnsupportedMediaType", "RequestValidationError", "ServiceUnavailable", "field_error",
     "error_response",
     "JsonErrorsMiddleware",
 ]
 
 log = logging.getLogger("reference_impl")
+# A `loc` part can be a key of the body (pydantic echoes it): the contract bounds it by the
+# largest JSON body, so it is never cut in practice.
+LOC_PART_LIMIT = 1024 * 1024
 
 
 class ApiError(Exception):
@@ -45,6 +49,10 @@ class ApiError(Exception):
 
     def body(self) -> Any:
         return {"detail": self.detail}
+
+
+class UndecodableBody(ApiError):
+    status = 400
 
 
 class Unauthorized(ApiError):
@@ -94,7 +102,7 @@ class ServiceUnavailable(ApiError):
 
 def field_error(loc: list, msg: str, type_: str) -> dict[str, Any]:
     """One FastAPI-shaped validation error, clipped to the contract's bounds."""
-    clipped = [p if isinstance(p, int) else str(p)[:200] for p in loc[:32]]
+    clipped = [p if isinstance(p, int) else str(p)[:LOC_PART_LIMIT] for p in loc[:32]]
     return {"loc": clipped, "msg": msg[:1000], "type": type_[:100]}
 
 

@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl
 from jsonschema_path import SchemaPath
 from openapi_core.validation.schemas import oas31_schema_validators_factory
 
-from .errors import (PayloadTooLarge, RequestValidationError, UnsupportedMediaType,
-                     field_error)
+from .errors import (PayloadTooLarge, RequestValidationError, UndecodableBody,
+                     UnsupportedMediaType, field_error)
 from .json_input import MAX_ERRORS, decode_json, inspect
 
 __all__ = ["ContractValidator", "OperationSpec", "ParsedRequest", "JSON_LIMIT", "UPLOAD_LIMIT",
@@ -54,6 +54,7 @@ class Param:
     required: bool
     integer: bool
     validator: Any
+    array: bool = False
     default: Any = None
 
 
@@ -164,7 +165,7 @@ class ContractValidator:
         return Param(
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", validator=self._compile(where / "schema"),
-            default=schema.get("default"),
+            default=schema.get("default"), array=schema.get("type") == "array",
         )
 
     # -- per request ------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class ContractValidator:
                 elif p.default is not None:
                     parsed[p.location][p.name] = p.default
                 continue
-            value: Any = values[0] if len(values) == 1 else values
+            value: Any = values if p.array else values[0] if len(values) == 1 else values
             if p.integer and isinstance(value, str):
                 if not _INT.fullmatch(value):
                     errors.append(field_error(
@@ -230,9 +231,11 @@ class ContractValidator:
         if media_type == "application/json":
             try:
                 value, errors, suspect = decode_json(body)
-            except UnicodeDecodeError:
-                return None, [field_error(["body", 0], "Invalid UTF-8 in JSON body",
-                                          "json_invalid")]
+            except UnicodeDecodeError as exc:
+                # Bytes that are not text at all: FastAPI's 400, documented by the contract.
+                raise UndecodableBody("There was an error parsing the body") from exc
+            if not errors and value is None and not op.body_required:
+                return None, []  # the contract: `null` as an optional body means no body
             # Cheap checks first, so that a huge body costs one pass: bounds on arrays and
             # objects before their items, then text and numbers, then the schema.
             errors = (errors or self._bounds(op.body_schemas[media_type], value, ["body"])

@@ -52,8 +52,8 @@ def bulk_delete_reports_what_it_deleted(ctx: Context) -> None:
     first, second = ctx.new_conversation(), ctx.new_conversation()
     keep = ctx.new_conversation()
     missing = str(uuid.uuid4())
-    response = ctx.user1.post("/api/v1/conversations/bulk-delete",
-                              json={"conversation_ids": [first["id"], second["id"], missing]})
+    response = ctx.user1.delete("/api/v1/conversations",
+                                params={"conversation_id": [first["id"], second["id"], missing]})
     expect_status(response, 200, "Deleting conversations in bulk")
     body = response.json()
     expect(sorted(body.get("deleted_ids", [])) == sorted([first["id"], second["id"]])

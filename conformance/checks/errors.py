@@ -24,8 +24,8 @@ def _probes(ctx: Context) -> list[tuple[str, str, str, dict[str, Any], list[Any]
          ["body", "content"]),
         ("createReply", "POST", f"/api/v1/conversations/{cid}/replies",
          {"json": {"content": "hi", "stream": "sometimes"}}, ["body", "stream"]),
-        ("deleteConversations", "POST", "/api/v1/conversations/bulk-delete",
-         {"json": {"conversation_ids": ["not-a-uuid"]}}, ["body", "conversation_ids", 0]),
+        ("deleteConversations", "DELETE", "/api/v1/conversations",
+         {"params": {"conversation_id": ["not-a-uuid"]}}, ["query", "conversation_id", 0]),
         ("getConversation", "GET", "/api/v1/conversations/not-a-uuid", {}, ["path", "conversation_id"]),
     ]
 

@@ -18,7 +18,8 @@ async def create_conversation(context_):
 
 async def delete_conversations(context_):
     store, user, call = parts(context_)
-    return json_response(svc.delete_many(store, user, call.body))
+    q = call.query
+    return json_response(svc.delete_many(store, user, q["conversation_id"], q.get("chatbot_id")))
 
 
 async def get_conversation(context_):

@@ -151,22 +151,17 @@ def delete(store: Store, user_id: str, conversation_id: str) -> None:
         store.drop_blob_if_unused(sha)
 
 
-def delete_many(store: Store, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    ids = body.get("conversation_ids")
-    chatbot = body.get("chatbot_id")
+def delete_many(store: Store, user_id: str, ids: list[str], chatbot: str | None
+                ) -> dict[str, Any]:
+    """Delete the listed conversations (of one chatbot, if given); report each id once."""
+    ids = list(dict.fromkeys(ids))
     with store.transaction() as conn:
-        if ids is not None:
-            found = {r["id"]: r for r in store.all(
-                f"SELECT id, chatbot_id FROM conversations WHERE user_id = ? AND id IN "
-                f"({','.join('?' * len(ids))})", user_id, *ids)}
-            not_found = [i for i in ids if i not in found]
-            targets = [i for i in ids if i in found
-                       and (chatbot is None or found[i]["chatbot_id"] == chatbot)]
-        else:
-            not_found = []
-            targets = [r["id"] for r in store.all(
-                "SELECT id FROM conversations WHERE user_id = ? AND chatbot_id = ? "
-                "ORDER BY seq LIMIT 100", user_id, chatbot)]
+        found = {r["id"]: r for r in store.all(
+            f"SELECT id, chatbot_id FROM conversations WHERE user_id = ? AND id IN "
+            f"({','.join('?' * len(ids))})", user_id, *ids)}
+        targets = [i for i in ids if i in found
+                   and (chatbot is None or found[i]["chatbot_id"] == chatbot)]
+        not_found = [i for i in ids if i not in targets]
         shas = _delete_rows(store, conn, targets)
     for sha in set(shas):
         store.drop_blob_if_unused(sha)

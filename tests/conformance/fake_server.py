@@ -357,18 +357,16 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 S.shares.pop(sid)
 
     def deleteConversations(user, p, body):  # noqa: ANN001, ANN202
-        ids = body.get("conversation_ids")
-        chatbot = body.get("chatbot_id")
-        candidates = ids if ids is not None else [c["id"] for c in S.conversations.values() if c["owner"] == user]
+        chatbot = p.get("chatbot_id")
         deleted, missing = [], []
-        for cid in candidates:
+        for cid in dict.fromkeys(p["conversation_id"]):
             c = S.conversations.get(cid)
             if c is None or c["owner"] != user or (chatbot and c["chatbot_id"] != chatbot):
                 missing.append(cid)
                 continue
             delete_conversation_data(cid)
             deleted.append(cid)
-        return {"deleted_ids": deleted, "not_found_ids": missing if ids is not None else []}
+        return {"deleted_ids": deleted, "not_found_ids": missing}
 
     def getConversation(user, p, body):  # noqa: ANN001, ANN202
         return conversation_view(own_conversation(user, p["conversation_id"]))
@@ -678,6 +676,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         if media == "application/json":
             try:
                 body = json.loads(raw)
+            except UnicodeDecodeError as exc:
+                raise HTTPError(400, "There was an error parsing the body") from exc
             except ValueError as exc:
                 pos = getattr(exc, "pos", 0)
                 raise Invalid([{"loc": ["body", pos], "msg": "JSON decode error", "type": "json_invalid"}]) from exc
@@ -690,7 +690,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             try:
                 form = await request.form()
             except Exception as exc:  # python-multipart raises several unrelated types on garbage
-                raise Invalid([{"loc": ["body"], "msg": "Invalid multipart body", "type": "value_error"}]) from exc
+                raise HTTPError(400, "Invalid multipart data.") from exc
             try:
                 upload = form.get("file")
                 extra = [k for k in form.keys() if k != "file"]
@@ -703,6 +703,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 return {"file": (data, upload.filename, upload.content_type)}
             finally:
                 await form.close()  # uploads are spooled to temporary files
+        if body is None and not spec.get("required"):
+            return None  # `null` as an optional body means no body
         errors = _schema_errors(schema, body, ["body"], quote="echo_password_in_msg" in D and media != "application/json",
                                 with_input="echo_input_in_422" in D and media == "application/json")
         if errors:
@@ -717,17 +719,20 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 raw = path_params.get(name)
             elif where == "query":
                 found = request.query_params.getlist(name)
-                if len(found) > 1:
+                if schema.get("type") == "array":
+                    raw = found or None
+                elif len(found) > 1:
                     errors.append({"loc": ["query", name], "msg": "Expected one value", "type": "value_error"})
                     continue
-                raw = found[0] if found else None
+                else:
+                    raw = found[0] if found else None
             else:
                 raw = request.headers.get(name)
             if raw is None:
                 if param.get("required"):
                     errors.append({"loc": [where, name], "msg": "Field required", "type": "missing"})
                 continue
-            value = _coerce(raw, schema)
+            value = raw if isinstance(raw, list) else _coerce(raw, schema)
             found_errors = _schema_errors(schema, value, [where, name])
             errors += found_errors
             values[name] = value

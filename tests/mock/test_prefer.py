@@ -46,7 +46,7 @@ def test_an_undocumented_status_is_a_clear_400(make_api, run):
                                            "Authorization": f"Bearer {api.token}"})
         assert r.status_code == 400
         assert r.json() == {"detail": "Prefer code=418 is not documented for "
-                                      "createConversation; documented: 201, 401, 413, 415, "
+                                      "createConversation; documented: 201, 400, 401, 413, 415, "
                                       "422, 429, 503"}
     run(go())
 

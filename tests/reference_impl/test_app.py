@@ -11,16 +11,6 @@ def test_unknown_route_is_404_json(make_api, run):
     run(go())
 
 
-def test_wrong_method_is_405_with_allow(make_api, run):
-    async def go():
-        api = await (await make_api()).login()
-        r = await api.client.delete(CONV, headers={"Authorization": f"Bearer {api.token}"})
-        assert r.status_code == 405
-        assert "GET" in r.headers["allow"] and "POST" in r.headers["allow"]
-        assert isinstance(r.json()["detail"], str)
-    run(go())
-
-
 def test_validation_lists_every_error_with_loc(make_api, run):
     async def go():
         api = await (await make_api()).login()
@@ -77,17 +67,17 @@ def test_every_schema_valid_cursor_is_a_position(make_api, run):
     run(go())
 
 
-def test_patch_on_a_concrete_path_is_405_not_the_templated_operation(make_api, run):
-    """`/conversations/bulk-delete` is a concrete path: it never falls to `{conversation_id}`."""
+def test_a_method_the_path_does_not_declare_is_405_with_allow(make_api, run):
+    """Bulk deletion is `DELETE` on the collection: other undeclared methods there are 405."""
     async def go():
         api = await (await make_api()).login()
         auth = {"Authorization": f"Bearer {api.token}"}
         # 405 is an undeclared method, outside every operation: checked here, not by the contract.
-        for method in ("PATCH", "GET", "DELETE", "PUT"):
-            r = await api.client.request(method, f"{CONV}/bulk-delete", json={"title": "x"},
-                                         headers=auth)
+        for method in ("PATCH", "PUT"):
+            r = await api.client.request(method, CONV, json={"title": "x"}, headers=auth)
             assert r.status_code == 405, (method, r.text)
-            assert r.headers["allow"] == "POST" and r.json() == {"detail": "Method Not Allowed"}
+            assert r.headers["allow"] == "GET, HEAD, POST, DELETE"
+            assert r.json() == {"detail": "Method Not Allowed"}
         r = await api.client.post(f"{CONV}/0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a70", json={},
                                   headers=auth)
         assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, DELETE, PATCH"
@@ -108,14 +98,48 @@ def test_unusable_accept_language_falls_back_to_english(make_api, run):
     run(go())
 
 
-def test_malformed_multipart_is_422(make_api, run):
+def test_a_body_that_cannot_be_decoded_is_400(make_api, run):
+    """The contract's 400 (FastAPI's native answer): broken multipart, JSON that is not UTF-8."""
     async def go():
         api = await (await make_api()).login()
         url = "/api/v1/messages/9a7f3c2d-1b4e-4c6a-8d2f-3e4a5b6c7d80/attachments"
         body = b"--b1\r\n[['t'], {}]--b1--\r\n"  # a part with no headers at all
         r = await api.call("POST", url, content=body,
                            headers={"content-type": "multipart/form-data; boundary=b1"})
-        assert r.status_code == 422 and r.json()["detail"][0]["loc"][0] == "body"
+        assert r.status_code == 400 and r.json() == {"detail": "Invalid multipart data."}
+        r = await api.call("POST", CONV, content=b'{"title": "\xff"}',
+                           headers={"content-type": "application/json"})
+        assert r.status_code == 400
+        assert r.json() == {"detail": "There was an error parsing the body"}
+        r = await api.call("POST", CONV, content=b'{"title": ',
+                           headers={"content-type": "application/json"})
+        assert r.status_code == 422  # decodable but not JSON: still the validation error
+    run(go())
+
+
+def test_null_as_an_optional_body_means_no_body(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        conv = (await api.call("POST", CONV, json={"title": "t"})).json()
+        r = await api.call("PUT", f"{CONV}/{conv['id']}/share", content=b"null",
+                           headers={"content-type": "application/json"})
+        assert r.status_code == 201 and r.json()["expires_at"] is None
+        r = await api.call("POST", CONV, content=b"null",
+                           headers={"content-type": "application/json"})
+        assert r.status_code == 422  # a required body is still required
+    run(go())
+
+
+def test_a_rejected_secret_is_never_echoed(make_api, run):
+    """A writeOnly value (api_key) is not quoted in a 422's msg, whatever rule it breaks."""
+    async def go():
+        api = await (await make_api()).login()
+        providers = (await api.call("GET", "/api/v1/providers")).json()["items"]
+        for key in ("sk secret with spaces", "sk-Zq9" + "x" * 600, "Zq9#Kw1"):
+            r = await api.call("POST", "/api/v1/provider-configs",
+                               json={"provider_id": providers[0]["id"], "api_key": key})
+            assert r.status_code == 422, r.text
+            assert key not in r.text and key[:8] not in r.text
     run(go())
 
 

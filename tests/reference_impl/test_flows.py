@@ -58,9 +58,14 @@ def test_conversations_crud_search_and_paging(make_api, run):
         r = await api.call("PATCH", f"/api/v1/conversations/{made[0]['id']}",
                            json={"title": "Renamed", "status": "archived"})
         assert r.json()["title"] == "Renamed"
-        r = await api.call("POST", "/api/v1/conversations/bulk-delete",
-                           json={"conversation_ids": [made[1]["id"], MISSING]})
+        r = await api.call("DELETE", "/api/v1/conversations",
+                           params={"conversation_id": [made[1]["id"], MISSING, MISSING]})
         assert r.json() == {"deleted_ids": [made[1]["id"]], "not_found_ids": [MISSING]}
+        r = await api.call("DELETE", "/api/v1/conversations",
+                           params={"conversation_id": [made[3]["id"]], "chatbot_id": "nope"})
+        assert r.json() == {"deleted_ids": [], "not_found_ids": [made[3]["id"]]}
+        r = await api.call("GET", f"/api/v1/conversations/{made[3]['id']}")
+        assert r.status_code == 200  # another chatbot's conversation is left alone
         r = await api.call("DELETE", f"/api/v1/conversations/{made[2]['id']}")
         assert r.status_code == 204
         r = await api.call("GET", f"/api/v1/conversations/{made[2]['id']}")

@@ -68,7 +68,7 @@ SUCCESS = {
     "deleteAttachment": ({"attachment_id": ATTACHMENT}, {}, 204),
     "deleteMessage": ({"message_id": ASSISTANT_MSG}, {}, 204),
     "deleteProviderConfig": ({"config_id": CONFIG}, {}, 204),
-    "deleteConversations": ({}, {"json": {"conversation_ids": [BIRTHDAY, MISSING]}}, 200),
+    "deleteConversations": ({}, {"params": {"conversation_id": [BIRTHDAY, MISSING]}}, 200),
     "deleteConversation": ({"conversation_id": LISBON}, {}, 204),
     # createProviderConfig needs a provider alice has no configuration for: run last.
 }
@@ -216,6 +216,9 @@ def test_invalid_requests_answer_422_with_located_errors(error_api, run, operati
         elif "json" in kwargs and OPERATIONS[operation_id][0] != "GET":
             bad, kwargs = params, {"json": {"unexpected": 1}}
             expected = ["body", "unexpected"]
+        elif method == "DELETE":  # bulk deletion: an id that is not a UUID
+            bad, kwargs = params, {"params": {"conversation_id": "not-a-uuid"}}
+            expected = ["query", "conversation_id", 0]
         else:  # a list: limit out of range
             bad, kwargs = params, {"params": {"limit": 0}}
             expected = ["query", "limit"]

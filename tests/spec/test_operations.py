@@ -49,6 +49,7 @@ def test_operation_documents_its_error_statuses(path, method, operation, pointer
     if "{" in path:
         expected["404"] = "NotFound"
     if "requestBody" in operation:
+        expected["400"] = "BadRequest"  # a body that cannot be decoded at all
         expected["413"] = "PayloadTooLarge"
         expected["415"] = "UnsupportedMediaType"
     for status, name in expected.items():
@@ -70,7 +71,40 @@ def test_every_input_operation_documents_the_shared_422():
     assert schema["properties"]["detail"]["minItems"] == 1
     item = DOCUMENT["components"]["schemas"]["ValidationErrorItem"]
     assert set(item["required"]) == {"loc", "msg", "type"}
-    assert item["properties"]["loc"]["prefixItems"][0]["enum"] == ["body", "query", "path", "header", "cookie"]
+    assert item["additionalProperties"] is False
+    # pydantic v2's optional keys are admitted, nothing else.
+    assert set(item["properties"]) - set(item["required"]) == {"input", "ctx", "url"}
+    loc = item["properties"]["loc"]
+    # No prefixItems: generated TypeScript clients turn them into a one-element tuple.
+    assert "prefixItems" not in loc
+    assert [m["type"] for m in loc["items"]["anyOf"]] == ["string", "integer"]
+    for part in ("body", "query", "path", "header", "cookie"):
+        assert f"`{part}`" in loc["description"]
+
+
+def test_no_fixed_segment_sits_beside_a_templated_one():
+    """`/x/fixed` beside `/x/{id}` is routed to the template by Starlette and most routers."""
+    paths = list(DOCUMENT["paths"])
+    clashes = []
+    for path in paths:
+        for other in paths:
+            a, b = path.split("/"), other.split("/")
+            if path == other or len(a) != len(b):
+                continue
+            diff = [(x, y) for x, y in zip(a, b) if x != y]
+            if len(diff) == 1 and "{" not in diff[0][0] and "{" in diff[0][1]:
+                clashes.append((path, other))
+    assert clashes == []
+
+
+def test_optional_bodies_admit_null():
+    """FastAPI reads a JSON `null` as no body: an optional body's schema says so."""
+    for _, _, op, _ in OPERATIONS:
+        body = op.get("requestBody")
+        if body is None or body.get("required"):
+            continue
+        for media in body["content"].values():
+            assert {"type": "null"} in media["schema"]["anyOf"], op["operationId"]
 
 
 def test_every_other_error_uses_the_shared_error_schema():
