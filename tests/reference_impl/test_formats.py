@@ -56,8 +56,8 @@ def test_the_servers_validators_refuse_a_bad_value(name):
 
 # One request field per format, found in the contract: (method, path, json body, loc).
 REQUESTS = {
-    "uuid": ("POST", "/api/v1/conversations/bulk-delete",
-             {"conversation_ids": [BAD["uuid"][1]]}, ["body", "conversation_ids", 0]),
+    "uuid": ("POST", "/api/v1/provider-configs",
+             {"provider_id": BAD["uuid"][1], "api_key": "sk-test-12345678"}, ["body", "provider_id"]),
     "uri": ("POST", "/api/v1/providers",
             {"name": "Bad URI", "api_endpoint": BAD["uri"][1]}, ["body", "api_endpoint"]),
 }

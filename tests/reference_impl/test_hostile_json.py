@@ -133,10 +133,11 @@ def test_journal_limit_in_other_digits_is_400(make_api, run):
 
 
 SHAPES = {
-    # 262,000 ids: once every item's error was built before the list was cut (35 s).
-    "bulk ids": ("POST", "/api/v1/conversations/bulk-delete",
-                 lambda n: json.dumps({"conversation_ids": ["a"] * n})),
-    "unknown field": ("POST", "/api/v1/conversations/bulk-delete",
+    # 262,000 items: once every item's error was built before the list was cut (35 s).
+    "long array": ("POST", "/api/v1/providers",
+                   lambda n: json.dumps({"name": "P", "api_endpoint": "https://x.example",
+                                         "models": ["a"] * n})),
+    "unknown field": ("POST", "/api/v1/providers",
                       lambda n: json.dumps({"ids": ["\ud800"] * n})),
     "metadata keys": ("POST", "/api/v1/conversations",
                       lambda n: json.dumps({"metadata": {f"k{i}": "v" for i in range(n)}})),
