@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 
 from chat_contract.cli import package_version
@@ -96,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     progress = terminal.Progress()
     started = time.monotonic()
     config: Config | None = None
+
+    def interrupt(signum, frame) -> None:  # noqa: ANN001
+        progress.interrupted = True
+        raise KeyboardInterrupt
+
+    # Only the main thread may set a handler; elsewhere Ctrl-C stays Python's default.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, interrupt) if in_main else None
     try:
         config = resolve(flags, config_file=args.config)
         from .runner import run
@@ -114,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         write_reports(config, result)
         print("chat-contract check: interrupted; the reports hold what was judged so far", file=sys.stderr)
         return 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
     print(terminal.render(result))
     write_reports(config, result)
     if result.crash:  # exit 2, one line; the reports above hold every verdict reached

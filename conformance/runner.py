@@ -53,11 +53,14 @@ def _token(config: Config, n: str) -> str:
     return sign_in(config.base_url, getattr(config, f"username{n}"), getattr(config, f"password{n}"), n)
 
 
-def _check_token(client: Client, which: str) -> None:
+def _check_token(client: Client, which: str) -> object:
+    """The user's id (None when the answer has none) once its token is accepted."""
     response = client.get("/api/v1/users/me")
     if response.status != 200:
         raise CredentialsProblem(f"the {which} user's token is refused by GET /api/v1/users/me "
                                  f"({response.status}): check its token or credentials")
+    body = response.raw.json() if response.content_type == "application/json" else None
+    return body.get("id") if isinstance(body, dict) else None
 
 
 def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
@@ -75,8 +78,10 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
     token1, token2 = _token(config, ""), _token(config, "_2")
     user1, user2, anonymous = Client(config.base_url, token1), Client(config.base_url, token2), Client(config.base_url)
     try:
-        _check_token(user1, "first")
-        _check_token(user2, "second")
+        first, second = _check_token(user1, "first"), _check_token(user2, "second")
+        if first is not None and first == second:  # ownership checks need two accounts
+            raise ConfigurationError(f"both test users are the same account (GET /api/v1/users/me id {first!r}): "
+                                     "pass a second account with --username-2/--password-2 or --token-2")
         tracker = Tracker([user1, user2])  # what the run creates is deleted at the end
         ctx = Context(user1=user1, user2=user2, anonymous=anonymous, username=config.username,
                       password=config.password, profile=profile, spec=spec)

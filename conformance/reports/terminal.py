@@ -31,6 +31,9 @@ class Progress:
         self.results: list[RequirementResult] = []
         self._bar: Any = None
         self._task: Any = None
+        # Set by the CLI's Ctrl-C handler: Schemathesis catches KeyboardInterrupt inside its
+        # engine and may carry on, so the next event it reports stops the run here.
+        self.interrupted = False
 
     @property
     def out(self) -> TextIO:
@@ -38,6 +41,9 @@ class Progress:
         return self._out or sys.stdout
 
     def __call__(self, item: Any) -> None:
+        if self.interrupted:
+            self.stop()
+            raise KeyboardInterrupt
         if isinstance(item, str):
             print(f"  .. {item}", file=self.out, flush=True)
             return

@@ -137,7 +137,7 @@ def test_ctrl_c_writes_the_reports_so_far_and_exits_130(tmp_path):
     with ServerThread(build_app()) as server:
         process = subprocess.Popen(
             [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", server.url, *FLAGS,
-             "--profile", "ci", "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")],
+             "--profile", "smoke", "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
         assert process.stdout is not None
         for line in process.stdout:  # interrupt once the Schemathesis engine is under way
@@ -152,7 +152,15 @@ def test_ctrl_c_writes_the_reports_so_far_and_exits_130(tmp_path):
     assert report["counts"]["pass"] > 0  # what was judged before Ctrl-C
     assert any(r["reason"] == "interrupted" for r in report["requirements"])
     assert (tmp_path / "r.html").exists()
-    # Hypothesis kept its files in the user's cache folder, not in the working directory.
+
+
+def test_hypothesis_files_go_to_the_users_cache_folder(tmp_path):
+    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with ServerThread(build_app()) as server:
+        done = subprocess.run([sys.executable, "-m", "chat_contract.cli", "check", "--base-url", server.url, *FLAGS,
+                               "--profile", "smoke", "--only", "schema"],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
     assert not (tmp_path / ".hypothesis").exists()
     assert (tmp_path / "cache" / "chat-contract" / "hypothesis").is_dir()
 
@@ -170,3 +178,17 @@ def test_html_failing_rows_link_to_their_detail(tmp_path):
     passed = next(r.requirement.id for r in result.results if r.outcome.value == "pass")
     assert f"href='#{passed}'" not in page
     assert "Left on the deployment" in page
+
+
+def test_two_tokens_of_one_account_are_a_configuration_error(capsys):
+    with ServerThread(build_app()) as server:
+        def token():
+            return httpx.post(f"{server.url}/api/v1/auth/token",
+                              data={"grant_type": "password", "username": "alice",
+                                    "password": CREDENTIALS["password"]}).json()["access_token"]
+
+        first, second = token(), token()
+        assert first != second
+        code = main(["--base-url", server.url, "--token", first, "--token-2", second])
+    assert code == 2
+    assert "both test users are the same account" in capsys.readouterr().err
