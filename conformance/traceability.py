@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Statement", "Trace", "statements", "load_traces", "untraced", "TRACES_PATH", "KINDS"]
+__all__ = ["Statement", "Trace", "statements", "load_traces", "untraced", "resolve", "TRACES_PATH", "KINDS"]
 
 TRACES_PATH = Path(__file__).with_name("traces.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -81,7 +81,8 @@ def _descriptions(node: Any, path: list[str]) -> Iterator[tuple[str, str]]:
             yield from _descriptions(value, path + [str(index)])
 
 
-def _resolve(node: Any, spec: dict) -> Any:
+def resolve(node: Any, spec: dict) -> Any:
+    """`node` with its local `$ref`s followed (one level of the contract at a time)."""
     while isinstance(node, dict) and "$ref" in node:
         target: Any = spec
         for part in node["$ref"][2:].split("/"):
@@ -100,14 +101,14 @@ def _schema_facts(spec: dict) -> Iterator[Statement]:
             operation = item.get(method)
             if operation is None:
                 continue
-            body = _resolve(operation.get("requestBody"), spec) or {}
-            answer = next((_resolve(r, spec) for code, r in operation["responses"].items() if str(code)[0] == "2"), {})
+            body = resolve(operation.get("requestBody"), spec) or {}
+            answer = next((resolve(r, spec) for code, r in operation["responses"].items() if str(code)[0] == "2"), {})
             answered = set()
             for content in (answer.get("content") or {}).values():
-                answered |= set((_resolve(content.get("schema"), spec) or {}).get("properties") or {})
+                answered |= set((resolve(content.get("schema"), spec) or {}).get("properties") or {})
             for media, content in (body.get("content") or {}).items():
-                for prop, sub in ((_resolve(content.get("schema"), spec) or {}).get("properties") or {}).items():
-                    sub = _resolve(sub, spec)
+                for prop, sub in ((resolve(content.get("schema"), spec) or {}).get("properties") or {}).items():
+                    sub = resolve(sub, spec)
                     if (sub.get("type") == "string" and "format" not in sub and prop in answered
                             and sub.get("maxLength", 0) >= LONG_TEXT):
                         yield Statement(f"paths/{template}/{method}/requestBody/{prop}",

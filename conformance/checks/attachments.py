@@ -8,6 +8,8 @@ from ..client import Response
 from .base import Context, expect, expect_status, requirement, support_probe, unsupported_if
 
 PAYLOAD = bytes(range(256)) * 8 + b"conformance\r\n\x00end"
+# Not the default (application/octet-stream): the contract keeps the part's own Content-Type.
+PART_TYPE = "application/x-conformance-sample"
 
 
 @support_probe("attachments")
@@ -21,7 +23,7 @@ def _upload(ctx: Context, mid: str | None = None) -> tuple[str, dict]:
         cid = ctx.new_conversation()["id"]
         mid = ctx.new_message(cid, f"with a file {ctx.unique}")["id"]
     response = ctx.user1.post(f"/api/v1/messages/{mid}/attachments",
-                              files={"file": ("data.bin", PAYLOAD, "application/octet-stream")})
+                              files={"file": ("data.bin", PAYLOAD, PART_TYPE)})
     unsupported_if(response, "POST attachments")
     expect_status(response, 201, "Uploading an attachment")
     return mid, ctx.fresh("attachment", response.json(), response)
@@ -34,6 +36,8 @@ def download_returns_identical_bytes(ctx: Context) -> None:
     expect((attachment.get("size_bytes"), attachment.get("sha256")) == (len(PAYLOAD), digest),
            summary="The stored size or digest differs from the uploaded bytes",
            received=(attachment.get("size_bytes"), attachment.get("sha256")), documented=(len(PAYLOAD), digest))
+    expect(attachment.get("content_type") == PART_TYPE, summary="The stored media type is not the part's Content-Type",
+           received=attachment.get("content_type"), documented=PART_TYPE)
     response = ctx.user1.get(f"/api/v1/attachments/{attachment['id']}")
     expect_status(response, 200, "Reading an attachment's details")
     response = ctx.user1.get(f"/api/v1/attachments/{attachment['id']}/content")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..client import Response
 from .base import Context, expect, expect_status, requirement
 from .conversations import expect_each_once, page_through
+from ..traceability import resolve
 from .times import parse_time
 
 
@@ -143,13 +144,8 @@ def _max_length(ctx: Context, operation_id: str, field: str) -> int:
     for item in ctx.spec["paths"].values():
         for operation in item.values():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                schema = operation["requestBody"]["content"]["application/json"]["schema"]
-                while "$ref" in schema:
-                    target = ctx.spec
-                    for part in schema["$ref"][2:].split("/"):
-                        target = target[part]
-                    schema = target
-                return int(schema["properties"][field]["maxLength"])
+                schema = resolve(operation["requestBody"]["content"]["application/json"]["schema"], ctx.spec)
+                return int(resolve(schema["properties"][field], ctx.spec)["maxLength"])
     raise KeyError(operation_id)
 
 

@@ -14,18 +14,10 @@ from typing import Any
 
 from ..client import Client, Response
 from ..errors import RequirementFailure
+from ..traceability import resolve
 from .base import Context, requirement
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
-
-
-def _resolve(node: Any, spec: dict) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
 
 
 def secret_fields(spec: dict) -> Iterator[tuple[str, str, str, str, dict]]:
@@ -33,11 +25,11 @@ def secret_fields(spec: dict) -> Iterator[tuple[str, str, str, str, dict]]:
     for template, item in spec["paths"].items():
         for method in HTTP_METHODS:
             operation = item.get(method)
-            body = _resolve((operation or {}).get("requestBody"), spec)
+            body = resolve((operation or {}).get("requestBody"), spec)
             for media, content in ((body or {}).get("content") or {}).items():
-                schema = _resolve(content.get("schema"), spec) or {}
+                schema = resolve(content.get("schema"), spec) or {}
                 for name, prop in (schema.get("properties") or {}).items():
-                    prop = _resolve(prop, spec)
+                    prop = resolve(prop, spec)
                     if prop.get("writeOnly") or prop.get("format") == "password" or name == "password":
                         yield operation["operationId"], method.upper(), template, media, name, prop
 

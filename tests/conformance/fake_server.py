@@ -40,7 +40,7 @@ DEFECTS = frozenset({
     "conversations_oldest_first", "other_lists_reversed", "share_survives_conversation_delete",
     "patch_resets_unnamed", "read_marker_moves_back", "search_matches_deleted", "anonymisation_ignored",
     "public_share_deanonymised", "before_inclusive", "message_patch_resets_unnamed", "reply_left_dangling",
-    "content_truncated",
+    "content_truncated", "media_type_dropped",
 })
 # Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
 _PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
@@ -492,7 +492,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         data, filename, media = body["file"]
         seq = S.next_seq()
         a = {"id": str(uuid.uuid4()), "message_id": m["id"], "filename": filename or "file",
-             "content_type": media or "application/octet-stream", "size_bytes": len(data),
+             "content_type": "application/octet-stream" if "media_type_dropped" in D else media or "application/octet-stream",
+             "size_bytes": len(data),
              "sha256": hashlib.sha256(data).hexdigest(), "created_at": _now(), "_key": seq}
         S.attachments[a["id"]] = a
         S.blobs[a["id"]] = data

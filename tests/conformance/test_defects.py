@@ -73,6 +73,7 @@ EXPECTED = {
     "message_patch_resets_unnamed": {"MSG-006"},
     "reply_left_dangling": {"MSG-007"},
     "content_truncated": {"MSG-008"},
+    "media_type_dropped": {"ATT-001"},
 }
 
 

@@ -57,3 +57,14 @@ def test_a_dropped_trace_leaves_its_statement_untraced():
     traces = tuple(t for t in load_traces() if t.ids != ("CONV-008",))
     assert Statement("paths//api/v1/conversations/get", "The signed-in user's conversations, newest first "
                      "(by creation).") in untraced(_spec(), traces)
+
+
+def test_the_traces_ship_with_the_package():
+    import tomllib
+    from pathlib import Path
+
+    from conformance.traceability import TRACES_PATH
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    assert TRACES_PATH.name in data["conformance"]
