@@ -53,3 +53,32 @@ def test_native_error_bodies_meet_the_contract(fastapi_server):
 @pytest.mark.parametrize("profile", ["smoke", "ci"])
 def test_fastapi_example_passes(fastapi_server, tmp_path, profile):
     assert_suite_passes(fastapi_server, profile, tmp_path / "report.json")
+
+
+def test_each_addon_does_what_the_defaults_do_not(fastapi_server):
+    """The pieces docs/conformance.md lists, one request each."""
+    token = httpx.post(f"{fastapi_server}/api/v1/auth/token",
+                       data={"username": "alice", "password": _fixture_password("alice")}).json()
+    with httpx.Client(base_url=f"{fastapi_server}/api/v1",
+                      headers={"Authorization": f"Bearer {token['access_token']}"}) as client:
+        _check_addons(client)
+
+
+def _check_addons(client: httpx.Client) -> None:
+    r = client.post("/conversations", content=b"x" * (1024 * 1024 + 1),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/json"
+    r = client.post("/conversations", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415 and isinstance(r.json()["detail"], str)
+    assert client.post("/conversations", json={"is_anonymized": "yes"}).status_code == 422
+    conversation = client.post("/conversations", json={"title": "t"}).json()
+    path = f"/conversations/{conversation['id']}"
+    assert client.patch(path, json={}).status_code == 422                        # minProperties
+    assert client.patch(path, json={"status": None}).status_code == 422          # absent, not null
+    assert client.put(f"{path}/share", json={"expiry_days": "7"}).status_code == 422
+    assert client.put(f"{path}/share", json={"expiry_days": 7.0}).status_code == 201  # an integer
+    assert client.get(f"/conversations/{conversation['id'].replace('-', '')}").status_code == 422
+    assert client.get(f"{path}/messages", params={"before": "1700000000"}).status_code == 422
+    message = client.post(f"{path}/messages", json={"content": "hi"}).json()
+    r = client.patch(f"/messages/{message['id']}", json={"reactions": ["a", "a"]})
+    assert r.status_code == 422                                                   # uniqueItems

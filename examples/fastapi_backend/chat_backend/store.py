@@ -112,7 +112,7 @@ def anonymize(text: str, mapping: dict[str, str]) -> str:
 # -- server-generated text ---------------------------------------------------------------------
 
 def key_topics(text: str, count: int) -> list[str]:
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", text.lower())]
+    words = re.findall(r"[^\W\d_]{4,}", text.lower())
     return [w[:100] for w, _ in Counter(words).most_common(count)]
 
 

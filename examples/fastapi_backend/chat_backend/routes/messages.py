@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -39,8 +40,7 @@ def list_messages(state: StateDep, user: UserDep, conversation_id: ConversationI
     return page(found, limit, cursor, lambda m: views.message(state, m))
 
 
-def _instant(stamp: str):  # noqa: ANN202
-    from datetime import datetime
+def _instant(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
