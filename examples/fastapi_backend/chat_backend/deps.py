@@ -1,0 +1,69 @@
+"""What every route needs: the state, the signed-in user, and the 404s of ownership."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from .scalars import UUID_PATTERN
+from .store import USERS, State
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
+
+
+def get_state(request: Request) -> State:
+    return request.app.state.store
+
+
+StateDep = Annotated[State, Depends(get_state)]
+
+
+def current_user(state: StateDep, token: Annotated[str, Depends(oauth2)]) -> dict:
+    username = state.tokens.get(token)
+    if username is None:
+        raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+    return USERS[username]
+
+
+UserDep = Annotated[dict, Depends(current_user)]
+
+
+def uuid_path(description: str):  # noqa: ANN201
+    return Annotated[str, Path(description=description, pattern=UUID_PATTERN, max_length=36)]
+
+
+ConversationId = uuid_path("A conversation id.")
+MessageId = uuid_path("A message id.")
+AttachmentId = uuid_path("An attachment id.")
+ProviderId = uuid_path("A provider id.")
+ConfigId = uuid_path("A provider configuration id.")
+ShareId = Annotated[str, Path(min_length=22, max_length=64, pattern=r"^[A-Za-z0-9_-]{22,64}$")]
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"{what} not found")
+
+
+def own_conversation(state: State, user: dict, conversation_id: str) -> dict:
+    """Another user's conversation is a 404, exactly as if it did not exist."""
+    c = state.conversations.get(conversation_id)
+    if c is None or c["owner"] != user["id"]:
+        raise not_found("Conversation")
+    return c
+
+
+def own_message(state: State, user: dict, message_id: str) -> dict:
+    m = state.messages.get(message_id)
+    if m is None or state.conversations[m["conversation_id"]]["owner"] != user["id"]:
+        raise not_found("Message")
+    return m
+
+
+def own_attachment(state: State, user: dict, attachment_id: str) -> dict:
+    a = state.attachments.get(attachment_id)
+    if a is None:
+        raise not_found("Attachment")
+    own_message(state, user, a["message_id"])
+    return a
