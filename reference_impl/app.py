@@ -1,6 +1,6 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
+    NoSniff -> CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
                        ContractMiddleware (auth + validation), PreferResponder, Lifespan, Context]
@@ -42,6 +42,7 @@ from chat_contract.resources import fixtures_dir, spec_path
 from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
+from .headers import NoSniff
 from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError,
                      Unauthorized, field_error, send_error)
 from .mock.admin import admin_app
@@ -55,6 +56,7 @@ from .mock.sessions import MAX_SESSIONS, SessionPool
 from .routing import MethodGuard, PathTable
 from .store import Store
 from .streaming import ReplyRunner
+from .throttle import SignInThrottle
 from .validation import ContractValidator, OperationSpec
 
 __all__ = ["Settings", "State", "create_app", "DOCS_PATH", "CORS_ORIGINS"]
@@ -86,6 +88,7 @@ class State:
     fixture_users: list[dict[str, str]] = field(default_factory=list)
     sessions: SessionPool | None = None   # X-Mock-Session state copies, and their snapshots
     journal: Journal | None = None        # the last requests of each session
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins
 
 
 class TagResolver(Resolver):
@@ -267,7 +270,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
         make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
-                                   settings, state.fixture_users),
+                                   settings, state.fixture_users,
+                                   throttle=state.throttle),  # one count, every session
         on_evict=state.journal.forget)
 
     cx = connexion.AsyncApp(
@@ -308,7 +312,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         atexit.register(shutil.rmtree, data_dir, True)
     import atexit
     atexit.register(state.sessions.close)
-    return asgi, state
+    return NoSniff(asgi), state
 
 
 def _once(build):
