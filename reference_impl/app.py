@@ -53,6 +53,7 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
+from .recovery import Recovery
 from .routing import MethodGuard, PathTable
 from .store import Store
 from .streaming import ReplyRunner
@@ -262,7 +263,10 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         else:
             data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
     store = Store(settings.db_path, data_dir)
-    state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive), settings)
+    # A file database may be shared by several workers: a dead one's replies get ended.
+    leases = Recovery(settings.db_path) if settings.db_path else None
+    state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive, leases),
+                  settings)
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
