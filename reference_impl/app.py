@@ -1,6 +1,6 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
+    NoSniff -> CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
                        ContractMiddleware (auth + validation), PreferResponder, Lifespan, Context]
@@ -43,6 +43,7 @@ from chat_contract.resources import fixtures_dir, spec_path
 from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
+from .headers import NoSniff
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError, UndecodableBody,
                      Unauthorized, field_error, send_error)
@@ -54,9 +55,11 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
+from .recovery import Recovery
 from .routing import MethodGuard, PathTable
 from .store import Store
 from .streaming import ReplyRunner
+from .throttle import SignInThrottle
 from .validation import ContractValidator, OperationSpec
 
 __all__ = ["Settings", "State", "create_app", "DOCS_PATH", "CORS_ORIGINS"]
@@ -88,6 +91,7 @@ class State:
     fixture_users: list[dict[str, str]] = field(default_factory=list)
     sessions: SessionPool | None = None   # X-Mock-Session state copies, and their snapshots
     journal: Journal | None = None        # the last requests of each session
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins
 
 
 class TagResolver(Resolver):
@@ -261,7 +265,10 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         else:
             data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
     store = Store(settings.db_path, data_dir)
-    state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive), settings)
+    # A file database may be shared by several workers: a dead one's replies get ended.
+    leases = Recovery(settings.db_path) if settings.db_path else None
+    state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive, leases),
+                  settings)
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
@@ -269,7 +276,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
         make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
-                                   settings, state.fixture_users),
+                                   settings, state.fixture_users,
+                                   throttle=state.throttle),  # one count, every session
         on_evict=state.journal.forget)
 
     def clean_up() -> None:
@@ -319,7 +327,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                         "Preference-Applied"],
     )
     atexit.register(clean_up)  # an app used without a server (tests) cleans up at exit
-    return asgi, state
+    return NoSniff(asgi), state
 
 
 def _once(build):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import Receive
 
 from .errors import PayloadTooLarge
@@ -11,7 +13,8 @@ __all__ = ["read_body"]
 
 async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it); a longer one is too big.
+    if re.fullmatch(r"[0-9]+", declared) and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
     chunks, size = [], 0
     while True:

@@ -8,6 +8,7 @@
       ├── PayloadTooLarge                -> 413
       ├── UnsupportedMediaType           -> 415
       ├── RequestValidationError(errors) -> 422 {"detail": [{"loc", "msg", "type"}, ...]}
+      ├── TooManyRequests                -> 429 + Retry-After (sign-in throttling)
       └── ServiceUnavailable             -> 503 + Retry-After (a busy database, a failed reply)
 
 Services raise these; `error_response` renders them. `JsonErrorsMiddleware` wraps the whole
@@ -25,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ApiError", "UndecodableBody", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge",
-    "UnsupportedMediaType", "RequestValidationError", "ServiceUnavailable", "field_error",
+    "UnsupportedMediaType", "RequestValidationError", "TooManyRequests", "ServiceUnavailable",
+    "field_error",
     "error_response",
     "JsonErrorsMiddleware",
 ]
@@ -88,6 +90,13 @@ class RequestValidationError(ApiError):
 
     def body(self) -> Any:
         return {"detail": self.errors}
+
+
+class TooManyRequests(ApiError):
+    status = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class ServiceUnavailable(ApiError):

@@ -42,8 +42,10 @@ class ReplyRunner:
     before a comment line is sent, so that proxies do not close an idle connection.
     """
 
-    def __init__(self, store: Store, token_delay: float, keep_alive: float = 10.0) -> None:
+    def __init__(self, store: Store, token_delay: float, keep_alive: float = 10.0,
+                 leases: Any = None) -> None:
         self.store = store
+        self.leases = leases  # recovery.Recovery with several processes: who writes what
         self.token_delay = token_delay
         self.keep_alive = keep_alive
         self._live: dict[str, asyncio.Event] = {}   # message id -> "a new event was stored"
@@ -70,6 +72,8 @@ class ReplyRunner:
         fail_after = controls.stream_error if controls is not None else None
         self._live.setdefault(reply.message_id, asyncio.Event())
         position = 0  # the next event's id: ids stay gap-free whatever fails
+        if self.leases is not None:
+            self.leases.claim(reply.message_id)
         try:
             self._append(reply.message_id, position, "reply.started",
                          replies.started_data(reply))
@@ -100,6 +104,8 @@ class ReplyRunner:
             self._append(reply.message_id, position, event, final)
         except (ApiError, sqlite3.Error):
             pass  # the conversation was deleted meanwhile: readers synthesize the error event
+        if self.leases is not None:
+            self.leases.release(reply.message_id)
         signal = self._live.pop(reply.message_id, None)
         if signal is not None:
             signal.set()

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--seconds", type=float, help="seconds per measurement (default 10, --quick 2)")
     p.add_argument("--workers", type=int, default=1, help="reference server worker processes")
-    p.add_argument("--skip", action="append", default=[], choices=["prism", "conformance", "scale"],
+    p.add_argument("--skip", action="append", default=[], choices=["prism", "conformance", "scale", "abuse"],
                    help="leave out a part of the run (repeatable)")
     return p
 
@@ -183,6 +183,18 @@ def measure_scale(tmp: Path, seconds: float) -> dict:
     return {"conversations": latencies, "ratio_p50": large / small}
 
 
+def measure_abuse_scenario(tmp: Path, args: argparse.Namespace, seconds: float) -> dict:
+    """Hostile requests beside ordinary reads, on a fresh reference server (see abuse.py)."""
+    from .abuse import measure_abuse
+
+    with _reference(tmp, "abuse", args.workers) as server:
+        figures = measure_abuse(server.base_url, login(server.base_url),
+                                connections=min(args.connections, 8), seconds=seconds)
+    _progress(f"abuse: reads p99 {figures['reads_alone']['p99_ms']:.1f} ms alone, "
+              f"{figures['reads_under_abuse']['p99_ms']:.1f} ms under abuse")
+    return figures
+
+
 def _progress(line: str) -> None:
     print(f"  {line}", file=sys.stderr, flush=True)
 
@@ -206,6 +218,9 @@ def render(figures: dict) -> str:
         scale = figures["list_latency"]
         parts = [f"{n} conversations p50 {v['p50_ms']:.2f} ms" for n, v in scale["conversations"].items()]
         lines.append("list latency: " + ", ".join(parts) + f" (ratio {scale['ratio_p50']:.2f})")
+    if "abuse" in figures:
+        from .abuse import render_abuse
+        lines += render_abuse(figures["abuse"])
     return "\n".join(lines)
 
 
@@ -233,6 +248,8 @@ def main(argv: list[str]) -> int:
                 figures["conformance"] = measure_conformance(tmp, ["smoke"] if args.quick else ["smoke", "ci"])
             if "scale" not in args.skip:
                 figures["list_latency"] = measure_scale(tmp, seconds)
+            if "abuse" not in args.skip:
+                figures["abuse"] = measure_abuse_scenario(tmp, args, seconds)
         except (WrkMissing, FileNotFoundError, RuntimeError) as exc:
             print(f"chat-contract bench: {exc}", file=sys.stderr)
             return 2

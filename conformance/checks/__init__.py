@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (imported for registration)
     messages,
     providers,
     replies,
+    robustness,
     security,
     shares,
     times,

@@ -14,6 +14,8 @@ typo shows up as a missing name there. A known preference with a bad value is a 
 
 from __future__ import annotations
 
+import re
+
 import contextvars
 from dataclasses import dataclass, fields
 from typing import Any
@@ -77,8 +79,9 @@ STREAM: contextvars.ContextVar[Preferences | None] = contextvars.ContextVar(
 
 
 def _int(name: str, raw: str, low: int, high: int) -> int:
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise PreferError(f"Prefer {name}={raw} is invalid; expected an integer "
+    # ASCII digits, few of them: isdigit() accepts "²" and int() refuses 5,000 digits.
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
+        raise PreferError(f"Prefer {name}={raw[:20]} is invalid; expected an integer "
                           f"from {low} to {high}")
     return int(raw)
 

@@ -55,7 +55,13 @@ def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any
         expires = None if days is None else (instant + timedelta(days=days)).strftime(_FORMAT)
         changes = {"title": conv["title"], "snapshot": _snapshot(store, conv),
                    "snapshot_at": stamp, "expires_at": expires}
-        existing = store.one("SELECT id FROM shares WHERE conversation_id = ?", conversation_id)
+        existing = store.one("SELECT id, expires_at FROM shares WHERE conversation_id = ?",
+                             conversation_id)
+        if existing and existing["expires_at"] is not None and existing["expires_at"] <= stamp:
+            # An expired link stays dead: sharing again mints a new id, so whoever held the
+            # old link does not get the conversation back.
+            conn.execute("DELETE FROM shares WHERE id = ?", (existing["id"],))
+            existing = None
         if existing:
             store.update(conn, "shares", existing["id"], changes)
             share_id = existing["id"]

@@ -8,7 +8,9 @@ so that the unsupported path is exercised too.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import json
 import re
 import secrets
@@ -44,6 +46,14 @@ DEFECTS = frozenset({
 })
 # Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
 _PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
+
+# Robustness defects (issue 10): planted in _robust(), at the end of this file.
+ROBUSTNESS_DEFECTS = frozenset({
+    "rob_surrogate_stored", "rob_deep_nesting_500", "rob_huge_number_500", "rob_query_int_500",
+    "rob_unbounded_validation", "rob_uri_unchecked", "rob_echo_rejected_value", "rob_no_nosniff",
+    "rob_control_char_upload", "rob_no_throttle",
+})
+DEFECTS = DEFECTS | ROBUSTNESS_DEFECTS
 
 _checker = FormatChecker()
 
@@ -120,12 +130,12 @@ def _coerce(value: str, schema: dict):  # noqa: ANN001, ANN202
     return value
 
 
-def _schema_errors(schema: dict, instance, prefix: list, *, quote: bool = False,  # noqa: ANN001
-                   with_input: bool = False) -> list[dict]:
+def _schema_errors(schema: dict, instance, prefix: list, cap: int | None = 100, *,  # noqa: ANN001
+                   quote: bool = False, with_input: bool = False) -> list[dict]:
     """422 items; `quote` puts the offending value in msg and `with_input` adds pydantic's `input`
     (both defects: a write-only value sent invalid would be echoed)."""
     errors = []
-    for error in Draft202012Validator(schema, format_checker=_checker).iter_errors(instance):
+    for error in itertools.islice(Draft202012Validator(schema, format_checker=_checker).iter_errors(instance), cap):
         loc = prefix + list(error.absolute_path)
         if error.validator == "required":
             missing = re.search(r"'([^']+)' is a required property", error.message)
@@ -779,7 +789,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             response = error_response(exc)
         await response(scope, receive, send)
 
-    return app  # type: ignore[return-value]
+    return _robust(app, D)  # type: ignore[return-value]
 
 
 class ServerThread:
@@ -815,3 +825,98 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
+def _robust(app, D):  # noqa: ANN001, ANN202, C901
+    """The contract's "Limits" (ROB-*), in front of the fake: each one off under its rob_* defect."""
+    failures: dict[str, list[float]] = {}
+    surrogate = re.compile("[\ud800-\udfff]")
+    integers = {p["name"] for op in OPERATIONS for p in op["params"] if "integer" in str(p["schema"].get("type"))}
+
+    def bad_json(body: bytes):  # noqa: ANN202
+        def walk(value, loc):  # noqa: ANN001, ANN202
+            if isinstance(value, str) and surrogate.search(value) and "rob_surrogate_stored" not in D:
+                return loc
+            if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+                return loc
+            items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+            return next((found for k, v in items if (found := walk(v, loc + [k]))), None)
+        try:
+            value = json.loads(body, parse_int=lambda t: float("inf") if len(t.lstrip("-")) > 18 else int(t))
+        except RecursionError:
+            if "rob_deep_nesting_500" in D:
+                raise
+            return ["body"]
+        except ValueError:
+            return None  # the fake's own 422
+        try:
+            return walk(value, ["body"])
+        except RecursionError:
+            return ["body"]
+
+    async def robust(scope, receive, send):  # noqa: ANN001, ANN202
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        request = Request(scope, receive)
+        body = await request.body()
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        invalid = None
+        if "rob_query_int_500" not in D:
+            invalid = next((["query", k] for k, v in request.query_params.multi_items()
+                            if k in integers and re.fullmatch(r"-?\d{19,}", v)), None)
+        if invalid is None and media == "application/json" and body:
+            if "rob_huge_number_500" in D and re.search(rb"\d{4400}", body):
+                raise ValueError("Exceeds the limit for integer string conversion")
+            invalid = bad_json(body)
+            if invalid is None and scope["path"] == "/api/v1/providers" and "rob_uri_unchecked" not in D:
+                endpoint = json.loads(body).get("api_endpoint") if body.startswith(b"{") else None
+                invalid = ["body", "api_endpoint"] if isinstance(endpoint, str) and re.search(r"\s", endpoint) else None
+        if invalid is None and media == "multipart/form-data" and "rob_control_char_upload" not in D:
+            head = body.split(b"\r\n\r\n", 1)[0]
+            if re.search(rb'filename="[^"]*[\x00-\x1f\x7f]|Content-Type: [^\r]*[\x00-\x08\x0b-\x1f\x7f]', head):
+                invalid = ["body", "file"]
+        if "rob_unbounded_validation" in D and len(body) > 512 * 1024:
+            await asyncio.sleep(6)  # what validating every item of 200,000 costs (18 s here, measured)
+        response = None
+        if invalid is not None:
+            response = JSONResponse({"detail": [{"loc": invalid, "msg": "Invalid value", "type": "value_error"}]}, 422)
+        elif scope["path"] == "/api/v1/auth/token" and "rob_no_throttle" not in D:
+            username = dict(parse_qsl(body.decode("utf-8", "replace"))).get("username", "")
+            recent = [t for t in failures.get(username, []) if t > time.monotonic() - 60]
+            failures[username] = recent
+            if len(recent) >= 10:
+                response = JSONResponse({"detail": "Too many requests"}, 429,
+                                        headers={"Retry-After": str(int(recent[0] + 61 - time.monotonic()))})
+        sent = iter([{"type": "http.request", "body": body, "more_body": False}])
+
+        async def replay():  # noqa: ANN202
+            return next(sent, None) or await receive()
+
+        async def send_robust(message):  # noqa: ANN001, ANN202
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if "rob_no_nosniff" not in D:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if message["status"] == 401 and scope["path"] == "/api/v1/auth/token":
+                    failures.setdefault(dict(parse_qsl(body.decode("utf-8", "replace"))).get("username", ""),
+                                        []).append(time.monotonic())
+                message = {**message, "headers": headers}
+                state["status"] = message["status"]
+                if message["status"] == 422 and "rob_echo_rejected_value" not in D:
+                    state["hold"] = message  # rewritten below: msgs that name no value
+                    return
+            elif state.get("hold") is not None:
+                detail = json.loads(message.get("body", b"{}")).get("detail")
+                if isinstance(detail, list):
+                    detail = [{**item, "msg": f"Invalid input ({item.get('type')})"} for item in detail]
+                out = json.dumps({"detail": detail}).encode()
+                start = {**state["hold"], "headers": [(k, v) for k, v in state["hold"]["headers"]
+                                                      if k.lower() != b"content-length"]
+                         + [(b"content-length", str(len(out)).encode())]}
+                await send(start)
+                await send({"type": "http.response.body", "body": out})
+                return
+            await send(message)
+
+        state: dict = {}
+        await (response or app)(scope, replay, send_robust)
+
+    return robust

@@ -76,6 +76,16 @@ EXPECTED = {
     "media_type_dropped": {"ATT-001"},
 }
 
+# Robustness (issue 10): each planted limit is caught by its own requirement only.
+EXPECTED.update({
+    "rob_surrogate_stored": {"ROB-001"}, "rob_deep_nesting_500": {"ROB-002"},
+    "rob_huge_number_500": {"ROB-003"}, "rob_query_int_500": {"ROB-004"},
+    # The stored bad URI then breaks the fake's own responses, as it once broke the server's.
+    "rob_unbounded_validation": {"ROB-005"}, "rob_uri_unchecked": {"ROB-006", "SCHEMA-005"},
+    "rob_echo_rejected_value": {"ROB-007"}, "rob_no_nosniff": {"ROB-008"},
+    "rob_control_char_upload": {"ROB-009"}, "rob_no_throttle": {"ROB-010"},
+})
+
 
 def test_every_defect_has_an_expectation():
     assert set(EXPECTED) == DEFECTS

@@ -1,0 +1,180 @@
+"""Robustness: hostile input gets a documented 4xx in bounded time, stores nothing, and the
+server keeps answering (the contract's "Limits" convention, ROB-001 to ROB-010)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ..client import Response
+from ..errors import ConnectionProblem, RequirementFailure
+from .base import Context, expect, expect_status, requirement
+
+CONVERSATIONS = "/api/v1/conversations"
+JSON = {"Content-Type": "application/json"}
+BOUNDED_SECONDS = 5.0  # a 1 MiB body, valid or not, is answered within this (over a network)
+THROTTLE_ATTEMPTS = 10  # failed sign-ins the contract allows per username and minute
+
+
+def _still_answers(ctx: Context, after: str) -> None:
+    response = ctx.user1.get("/api/v1/users/me")
+    expect_status(response, 200, f"The server after {after}")
+
+
+def _expect_422_at(response: Response, what: str, loc: list[Any] | None) -> None:
+    """422, FastAPI-shaped, with an item whose loc is `loc` (or starts with body when None)."""
+    expect_status(response, 422, what)
+    detail = response.json().get("detail")
+    locs = [item.get("loc") for item in detail] if isinstance(detail, list) else []
+    found = (loc in locs) if loc is not None else any(l and l[0] == "body" for l in locs)
+    expect(found, summary=f"{what}: the 422 does not name the field", received=locs,
+           documented=loc or ["body", "..."], response=response)
+
+
+def _titles(ctx: Context) -> list[str]:
+    titles, cursor = [], None
+    for _ in range(50):
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        response = ctx.user1.get(CONVERSATIONS, params=params)
+        expect_status(response, 200, "Listing conversations")
+        page = response.json()
+        titles += [c.get("title") for c in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return titles
+
+
+@requirement("ROB-001")
+def lone_surrogates_are_refused_and_nothing_stored(ctx: Context) -> None:
+    before = len(_titles(ctx))
+    marker = f"rob-{ctx.unique}"
+    for body, loc in ((f'{{"title": "{marker}\\ud800"}}', ["body", "title"]),
+                      (f'{{"title": "{marker}", "metadata": {{"k": "\\udc00"}}}}',
+                       ["body", "metadata", "k"])):
+        response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
+        _expect_422_at(response, "A lone surrogate in a JSON string", loc)
+    after = _titles(ctx)
+    expect(len(after) == before and not any(marker in (t or "") for t in after),
+           summary="A request refused for a lone surrogate stored a conversation",
+           received=f"{len(after) - before} more conversations", documented="none", response=None)
+    _still_answers(ctx, "lone surrogates")
+
+
+@requirement("ROB-002")
+def deep_nesting_is_refused(ctx: Context) -> None:
+    for depth in (40, 5000):
+        body = '{"metadata": ' + "[" * depth + "]" * depth + "}"
+        response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
+        _expect_422_at(response, f"JSON nested {depth} deep", None)
+    _still_answers(ctx, "deeply nested JSON")
+
+
+@requirement("ROB-003")
+def numbers_beyond_the_bounds_are_refused(ctx: Context) -> None:
+    for text in ("9" * 5000, "-" + "1" * 40, "1e999", "NaN", "Infinity"):
+        response = ctx.user1.post(CONVERSATIONS, content=f'{{"title": {text}}}'.encode(), headers=JSON)
+        _expect_422_at(response, f"A body number {text[:12]}", None)
+    _still_answers(ctx, "huge numbers")
+
+
+@requirement("ROB-004")
+def huge_query_integers_are_refused(ctx: Context) -> None:
+    for value in ("9" * 5000, "-" + "1" * 40):
+        response = ctx.user1.get(CONVERSATIONS, params={"limit": value})
+        _expect_422_at(response, "A query integer of many digits", ["query", "limit"])
+    _still_answers(ctx, "huge query integers")
+
+
+@requirement("ROB-005")
+def a_large_body_is_answered_in_bounded_time(ctx: Context) -> None:
+    # 200,000 ids: a server that validates every item before the array's bound takes seconds.
+    body = json.dumps({"conversation_ids": ["a"] * 200_000}).encode()
+    started = time.perf_counter()
+    try:
+        response = ctx.user1.post(f"{CONVERSATIONS}/bulk-delete", content=body, headers=JSON)
+    except ConnectionProblem as exc:  # the client's own timeout ran out first
+        raise RequirementFailure(summary="A 1 MiB body was not answered", received=str(exc)[:300],
+                                 documented=f"a 4xx within {BOUNDED_SECONDS} s") from exc
+    elapsed = time.perf_counter() - started
+    expect(400 <= response.status < 500, summary="A 1 MiB invalid body was not refused",
+           received=response.status, documented="4xx", response=response)
+    if response.status == 422:
+        detail = response.json().get("detail")
+        expect(isinstance(detail, list) and len(detail) <= 100,
+               summary="A 422 lists more errors than the contract's 100",
+               received=len(detail) if isinstance(detail, list) else detail, documented="<= 100",
+               response=response)
+    expect(elapsed < BOUNDED_SECONDS, summary="A 1 MiB body took too long to answer",
+           received=f"{elapsed:.2f} s", documented=f"< {BOUNDED_SECONDS} s", response=response)
+    _still_answers(ctx, "a 1 MiB body")
+
+
+@requirement("ROB-006")
+def formats_are_enforced(ctx: Context) -> None:
+    response = ctx.user1.post(f"{CONVERSATIONS}/bulk-delete",
+                              json={"conversation_ids": ["0d5b4c1e-8a3f-4f5e-9b1a-2c3d4e5f6a7"]})
+    _expect_422_at(response, "A uuid one digit short", ["body", "conversation_ids", 0])
+    if "createProvider" not in ctx.excluded_operations:
+        response = ctx.user1.post("/api/v1/providers", json={
+            "name": f"rob-{ctx.unique}", "api_endpoint": "https://exa mple.com"})
+        _expect_422_at(response, "A uri with a space", ["body", "api_endpoint"])
+
+
+@requirement("ROB-007")
+def rejected_values_are_not_echoed(ctx: Context) -> None:
+    secret = f"rob-secret-{ctx.unique}-"
+    password = (secret * 40)[:300]  # over the contract's 256 characters
+    response = ctx.anonymous.post("/api/v1/auth/token", token=None,
+                                  data={"username": ctx.username or "nobody", "password": password})
+    expect_status(response, 422, "Signing in with an over-long password")
+    if secret in response.raw.text:
+        raise RequirementFailure(summary="The 422 repeats the rejected password",
+                                 received=response.raw.text[:200].replace(secret, "<password>"),
+                                 documented="a msg naming what was expected, not the value",
+                                 exchange=response.exchange)
+
+
+@requirement("ROB-008")
+def responses_carry_nosniff(ctx: Context) -> None:
+    for response in (ctx.user1.get("/api/v1/users/me"), ctx.anonymous.get(CONVERSATIONS, token=None),
+                     ctx.user1.post(CONVERSATIONS, json={"title": 5})):
+        expect(response.headers.get("x-content-type-options", "").lower() == "nosniff",
+               summary="A response without X-Content-Type-Options: nosniff",
+               received=response.headers.get("x-content-type-options"), documented="nosniff",
+               response=response)
+
+
+@requirement("ROB-009")
+def upload_names_with_control_characters_are_refused(ctx: Context) -> None:
+    conversation = ctx.new_conversation()
+    message = ctx.new_message(conversation["id"], "attachment robustness")
+    for filename, media in ((b"a\x00b.txt", b"text/plain"), (b"a.txt", b"text/pl\x01ain")):
+        body = (b'--rob\r\nContent-Disposition: form-data; name="file"; filename="' + filename
+                + b'"\r\nContent-Type: ' + media + b"\r\n\r\nabc\r\n--rob--\r\n")
+        response = ctx.user1.post(f"/api/v1/messages/{message['id']}/attachments", content=body,
+                                  headers={"Content-Type": "multipart/form-data; boundary=rob"})
+        _expect_422_at(response, "An upload whose name or type holds a control character",
+                       ["body", "file"])
+    listed = ctx.user1.get(f"/api/v1/messages/{message['id']}/attachments")
+    expect_status(listed, 200, "Listing the message's attachments")
+    expect(listed.json()["items"] == [], summary="A refused upload was stored",
+           received=listed.json()["items"], documented=[], response=listed)
+
+
+@requirement("ROB-010")
+def failed_sign_ins_are_throttled(ctx: Context) -> None:
+    username = f"rob-throttle-{ctx.unique}"  # a fresh name: no real user is locked out
+    for _ in range(THROTTLE_ATTEMPTS):
+        response = ctx.anonymous.post("/api/v1/auth/token", token=None,
+                                      data={"username": username, "password": "wrong"})
+        expect_status(response, (401, 429), "A failed sign-in")
+        if response.status == 429:
+            break
+    response = ctx.anonymous.post("/api/v1/auth/token", token=None,
+                                  data={"username": username, "password": "wrong"})
+    expect_status(response, 429, f"Sign-in after {THROTTLE_ATTEMPTS} failures in a minute")
+    retry = response.headers.get("retry-after", "")
+    expect(retry.isdigit() and 1 <= int(retry) <= 60, summary="The 429 has no usable Retry-After",
+           received=retry, documented="1 to 60 seconds", response=response)
