@@ -24,8 +24,9 @@ MIB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
 # Three shapes of a 1 MiB invalid body, each once expensive somewhere (items, keys, depth).
 INVALID_BODIES = {
-    "bulk_ids": ("/api/v1/conversations/bulk-delete",
-                 json.dumps({"conversation_ids": ["a"] * 200_000}).encode()),
+    "long_array": ("/api/v1/providers",
+                   json.dumps({"name": "P", "api_endpoint": "https://x.example",
+                               "models": ["a"] * 200_000}).encode()),
     "metadata_keys": ("/api/v1/conversations",
                       json.dumps({"metadata": {f"k{i}": "v" for i in range(70_000)}}).encode()),
     "deep_nesting": ("/api/v1/conversations",

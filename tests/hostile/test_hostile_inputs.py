@@ -27,7 +27,7 @@ JSON_BODIES: list[bytes] = [
     b'{"a": NaN}', b'{"a": 1e999}', b"\xff\xfe\x00", b"\xed\xa0\x80", b"", b"null", b"[]", b"0",
     b'{"title": "' + b"x" * (1024 * 1024 - 20) + b'"}',  # just within the size limit
     b"{" + b'"k": 1,' * 150_000 + b'"z": 1}',
-    json.dumps({"conversation_ids": ["a"] * 200_000}).encode(),
+    json.dumps({"models": ["a"] * 200_000}).encode(),
     json.dumps({k: "\ud800" for k in ("title", "content", "name", "metadata", "reactions")},
                ensure_ascii=True).encode(),
 ]
