@@ -9,6 +9,7 @@ without changing this file.
 from __future__ import annotations
 
 import os
+import secrets
 import re
 import shutil
 import signal
@@ -49,7 +50,9 @@ def _wait(port: int, process: subprocess.Popen | None = None, seconds: float = 6
 def _environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_API_", "PYTEST_"))}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", SCHEMATHESIS_TELEMETRY="false",
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
+               XDG_CACHE_HOME=str(tmp_path / "cache"),
+               # docs/mock-controls.md asks the reader to export one for the server and the shell
+               CHAT_CONTRACT_MOCK_TOKEN=secrets.token_urlsafe(24))
     return env
 
 
