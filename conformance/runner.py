@@ -15,8 +15,8 @@ from .checks.base import UNSUPPORTED_STATUSES
 from .cleanup import Tracker
 from .client import Client, sign_in
 from .config import Config
-from .errors import (ConfigurationError, CredentialsProblem, EngineCrash, PrerequisiteFailed, RequirementFailure,
-                     Unsupported)
+from .errors import (ConfigurationError, ConnectionProblem, CredentialsProblem, EngineCrash, PrerequisiteFailed,
+                     RequirementFailure, Unsupported)
 from .requirements import Area, Requirement, load
 from .results import Finding, Outcome, RequirementResult, RunResult
 
@@ -172,6 +172,14 @@ def _last_response(ctx: Context):  # noqa: ANN202
     return max(clients, key=lambda c: c.last_at).last if clients else None
 
 
+def _still_answers(ctx: Context) -> bool:
+    try:
+        ctx.anonymous.get("/api/v1/users/me")
+    except ConnectionProblem:
+        return False
+    return True
+
+
 def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: dict[str, str],
            areas: dict[str, Area]) -> RequirementResult:
     if not _selected(requirement, config):
@@ -203,8 +211,17 @@ def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: 
     except PrerequisiteFailed as exc:
         return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason=str(exc),
                                  duration=time.monotonic() - started)
+    except ConnectionProblem as exc:
+        if not _still_answers(ctx):
+            raise  # the deployment went away: the whole run stops with exit 2
+        # One request dropped while the server stays up: that request's fault, not the run's.
+        return RequirementResult(requirement=requirement, outcome=Outcome.FAIL, findings=[Finding(
+            message=(f"The server dropped the connection instead of answering: {exc}\n"
+                     "  Received:   no HTTP response (the server still answers other requests)\n"
+                     "  Documented: a documented status")
+        )], duration=time.monotonic() - started)
     except ConfigurationError:
-        raise  # the deployment went away: the whole run stops with exit 2
+        raise
     except Exception as exc:  # noqa: BLE001 - a malformed answer must fail this requirement, not the run
         last = _last_response(ctx)
         return RequirementResult(requirement=requirement, outcome=Outcome.FAIL, findings=[Finding(

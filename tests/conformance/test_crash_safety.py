@@ -59,3 +59,18 @@ def test_an_engine_crash_exits_2_with_one_line_and_every_report(tmp_path, capsys
     assert outcomes["AUTH-001"] == "pass"
     assert "pass" not in {outcomes[f"SCHEMA-00{n}"] for n in range(1, 10)}
     assert json.loads(reports["--json"].read_text())["exit_code"] == 2
+
+
+def test_a_dropped_connection_fails_that_requirement_while_the_server_still_answers(run_against_fake, monkeypatch):
+    from conformance.errors import ConnectionProblem
+
+    def dropped(ctx):  # noqa: ANN001 - as a server that resets the connection on one hostile body
+        ctx.user1.get("/api/v1/users/me")
+        raise ConnectionProblem("POST /api/v1/conversations failed: ReadError: Connection reset by peer")
+
+    monkeypatch.setitem(REGISTRY, "CONV-001", dropped)
+    result = run_against_fake(only="conversations")
+    verdicts = result.by_id()
+    assert verdicts["CONV-001"].outcome is Outcome.FAIL
+    assert "Connection reset by peer" in verdicts["CONV-001"].findings[0].message
+    assert verdicts["CONV-002"].outcome is Outcome.PASS  # the run went on
