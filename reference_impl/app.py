@@ -183,7 +183,11 @@ class ContractMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
         user = None
-        if op.secured:
+        ticket = auth.query_ticket(op.operation_id, scope, headers)
+        if ticket is not None:  # EventSource: a stream ticket in the URL, no header
+            user = auth.user_for_ticket(state.store, ticket,
+                                         scope.get("path_params", {}).get("message_id"))
+        elif op.secured:
             try:
                 user = auth.user_for_header(state.store, headers.get("authorization"))
             except Unauthorized:

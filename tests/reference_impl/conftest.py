@@ -68,7 +68,7 @@ def _event_validator(name: str):
 
 _EVENT_DATA = {"reply.started": "ReplyStarted", "reply.sources": "ReplySources",
                "reply.delta": "ReplyDelta", "reply.completed": "ReplyCompleted",
-               "error": "ReplyError"}
+               "reply.failed": "ReplyFailed"}
 
 
 def check_contract(response: httpx.Response) -> None:
