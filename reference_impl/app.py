@@ -72,6 +72,7 @@ class Settings:
     keep_alive: float = 10.0    # longest silence on an SSE stream before a comment line
     max_sessions: int = MAX_SESSIONS  # X-Mock-Session copies kept (least recently used evicted)
     check_rate: float = 0.0     # share of responses checked against the contract for the journal
+    cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
 
 
 @dataclass
@@ -297,7 +298,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                      checker=_once(lambda: ResponseChecker(contract)),
                      check_rate=settings.check_rate)
     asgi = CORSMiddleware(
-        mock, allow_origin_regex=CORS_ORIGINS, allow_credentials=True,
+        mock, allow_origin_regex=CORS_ORIGINS, allow_origins=list(settings.cors_origins),
+        allow_credentials=True,
         allow_methods=["*"], allow_headers=["*"],
         expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow",
                         "Preference-Applied"],
