@@ -52,6 +52,7 @@ class Param:
     integer: bool
     validator: Any
     default: Any = None
+    uuid: bool = False  # format: uuid, matched case-insensitively (stored lowercase)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class OperationSpec:
     params: list[Param] = field(default_factory=list)
     body_required: bool = False
     body_validators: dict[str, Any] = field(default_factory=dict)
+    body_uuids: frozenset[str] = frozenset()  # top-level JSON body fields holding UUIDs
 
     @property
     def body_limit(self) -> int:
@@ -117,6 +119,12 @@ class ContractValidator:
                     for media in body["content"]:
                         spec_op.body_validators[media] = self._compile(
                             content_path / media / "schema")
+                    json_body = self._deref(body["content"].get("application/json", {})
+                                            .get("schema", {}))
+                    spec_op.body_uuids = frozenset(
+                        name for name, prop in json_body.get("properties", {}).items()
+                        if _is_uuid(self._deref(prop)) or _is_uuid(self._deref(
+                            self._deref(prop).get("items", {}))))
                 self.operations[spec_op.operation_id] = spec_op
 
     def _deref(self, obj: dict) -> dict:
@@ -136,7 +144,7 @@ class ContractValidator:
         return Param(
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", validator=self._compile(where / "schema"),
-            default=schema.get("default"),
+            default=schema.get("default"), uuid=_is_uuid(schema),
         )
 
     # -- per request ------------------------------------------------------------------------
@@ -172,9 +180,11 @@ class ContractValidator:
                     continue
                 value = int(value)
             errors += _schema_errors(p.validator, value, [p.location, p.name])
-            parsed[p.location][p.name] = value
+            parsed[p.location][p.name] = _lower(value) if p.uuid else value
         value, body_errors = self._body(op, media_type, body, form)
         errors += body_errors
+        if op.body_uuids and isinstance(value, dict) and not errors:
+            value = {k: _lower(v) if k in op.body_uuids else v for k, v in value.items()}
         if errors:
             raise RequestValidationError(errors)
         return ParsedRequest(parsed["path"], parsed["query"], parsed["header"], value,
@@ -238,3 +248,14 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
         else:
             out.append(field_error(where, error.message, _TYPES.get(kind, str(kind))))
     return out
+
+
+def _is_uuid(schema: dict) -> bool:
+    return schema.get("format") == "uuid"
+
+
+def _lower(value: Any) -> Any:
+    """A UUID (or a list of them) in its stored, lowercase form."""
+    if isinstance(value, list):
+        return [_lower(v) for v in value]
+    return value.lower() if isinstance(value, str) else value
