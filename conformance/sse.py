@@ -123,3 +123,9 @@ def per_event_view(spec_path: str) -> dict[str, Any]:
                         # Examples are SSE text; Schemathesis would check them as one event.
                         media.pop("examples", None)
     return contract
+
+
+if __name__ == "__main__":  # python -m conformance.sse spec/openapi.yaml > per-event.yaml
+    import sys
+
+    yaml.safe_dump(per_event_view(sys.argv[1]), sys.stdout, sort_keys=False, allow_unicode=True)
