@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from .errors import EngineCrash
 from .exchange import Exchange, redact_text
 from .results import Finding
+from .sse import per_event_view
 from .validation_errors import shape_problems
 
 __all__ = ["run_schema_layers"]
@@ -145,7 +146,8 @@ def run_schema_layers(
     if max_seconds is not None:
         settings["max-time"] = int(max_seconds)
     config = SchemathesisConfig.from_dict(settings)
-    schema = schemathesis.openapi.from_path(spec_path, config=config)
+    # Schemathesis checks an event stream event by event: it is given each event's schema.
+    schema = schemathesis.openapi.from_dict(per_event_view(spec_path), config=config)
     schema.config.update(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, workers=1)
     excluded = sorted(excluded_operations)
     if excluded:

@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import yaml
 
 from .client import Client, record
 from .errors import ConnectionProblem
 from .exchange import Exchange
 
-__all__ = ["Event", "Stream", "read_stream", "FINAL_EVENTS"]
+__all__ = ["Event", "Stream", "read_stream", "per_event_view", "FINAL_EVENTS", "ITEM_SCHEMA"]
 
-FINAL_EVENTS = frozenset({"reply.completed", "error"})
+ITEM_SCHEMA = "x-item-schema"  # beside an event stream's body schema: one event's schema
+FINAL_EVENTS = frozenset({"reply.completed", "reply.failed"})
 MAX_EVENTS = 5000
 
 
@@ -99,3 +101,31 @@ def read_stream(client: Client, method: str, path: str, *, deadline: float = 30.
         return Stream(status=0, content_type="", timed_out=True)
     except httpx.TransportError as exc:
         raise ConnectionProblem(f"{method} {client.base_url}{path} failed while streaming: {exc}") from exc
+
+
+def per_event_view(spec_path: str) -> dict[str, Any]:
+    """The contract with each event stream's `x-item-schema` as its schema.
+
+    The contract's `schema` of `text/event-stream` is the whole body as text (what OpenAPI 3.1
+    and validating proxies apply it to); tools that validate a stream event by event, as
+    Schemathesis does, need the per-event schema there instead (OpenAPI 3.2's `itemSchema`).
+    """
+    with open(spec_path, encoding="utf-8") as fh:
+        contract = yaml.safe_load(fh)
+    for item in contract.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    if ITEM_SCHEMA in media:
+                        media["schema"] = media.pop(ITEM_SCHEMA)
+                        # Examples are SSE text; Schemathesis would check them as one event.
+                        media.pop("examples", None)
+    return contract
+
+
+if __name__ == "__main__":  # python -m conformance.sse spec/openapi.yaml > per-event.yaml
+    import sys
+
+    yaml.safe_dump(per_event_view(sys.argv[1]), sys.stdout, sort_keys=False, allow_unicode=True)

@@ -79,6 +79,7 @@ class Settings:
     max_sessions: int = MAX_SESSIONS  # X-Mock-Session copies kept (least recently used evicted)
     check_rate: float = 0.0     # share of responses checked against the contract for the journal
     mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
+    cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
 
 
 @dataclass
@@ -191,7 +192,11 @@ class ContractMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
         user = None
-        if op.secured:
+        ticket = auth.query_ticket(op.operation_id, scope, headers)
+        if ticket is not None:  # EventSource: a stream ticket in the URL, no header
+            user = auth.user_for_ticket(state.store, ticket,
+                                         scope.get("path_params", {}).get("message_id"))
+        elif op.secured:
             try:
                 user = auth.user_for_header(state.store, headers.get("authorization"))
             except Unauthorized:
@@ -321,7 +326,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                      checker=_once(lambda: ResponseChecker(contract)),
                      check_rate=settings.check_rate)
     asgi = CORSMiddleware(
-        mock, allow_origin_regex=CORS_ORIGINS, allow_credentials=True,
+        mock, allow_origin_regex=CORS_ORIGINS, allow_origins=list(settings.cors_origins),
+        allow_credentials=True,
         allow_methods=["*"], allow_headers=["*"],
         expose_headers=["Content-Language", "WWW-Authenticate", "Retry-After", "Allow",
                         "Preference-Applied"],

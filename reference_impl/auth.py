@@ -6,14 +6,21 @@ import hashlib
 import hmac
 import secrets
 import time
+from urllib.parse import parse_qs
 from typing import Any
 
 from .errors import Unauthorized
 from .store import Store
 
-__all__ = ["hash_password", "issue_token", "user_for_header", "TOKEN_LIFETIME"]
+__all__ = ["hash_password", "issue_token", "user_for_header", "issue_stream_ticket",
+           "user_for_ticket", "query_ticket", "TICKET_OPERATIONS", "TOKEN_LIFETIME", "TICKET_LIFETIME"]
 
 TOKEN_LIFETIME = 24 * 3600
+# A stream ticket goes into a URL (EventSource cannot send headers), where logs and history may
+# keep it: it reads one reply's events and lives long enough for EventSource's reconnects.
+TICKET_LIFETIME = 300
+# The operations whose `security` lists the StreamTicket scheme (a test compares with the contract).
+TICKET_OPERATIONS = frozenset({"streamReplyEvents"})
 _ITERATIONS = 20_000  # development passwords: enough to not store them in clear
 
 
@@ -48,3 +55,35 @@ def user_for_header(store: Store, authorization: str | None) -> dict[str, Any]:
     if row is None or row["expires_at"] < time.time():
         raise Unauthorized("Invalid or expired token")
     return {"id": row["id"], "username": row["username"], "display_name": row["display_name"]}
+
+
+def issue_stream_ticket(store: Store, user: dict[str, Any], message_id: str) -> dict[str, Any]:
+    """A ticket that reads `message_id`'s events as `user`, and nothing else, for a few minutes."""
+    ticket = secrets.token_urlsafe(32)
+    now = time.time()
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM stream_tickets WHERE expires_at < ?", (now,))
+        conn.execute("INSERT INTO stream_tickets VALUES (?, ?, ?, ?)",
+                     (ticket, user["id"], message_id, now + TICKET_LIFETIME))
+    return {"ticket": ticket, "expires_in": TICKET_LIFETIME}
+
+
+def user_for_ticket(store: Store, ticket: str, message_id: str | None) -> dict[str, Any]:
+    """The user a stream ticket was issued to; 401 unless it is valid for `message_id`."""
+    row = store.one("SELECT u.id, u.username, u.display_name, s.message_id, s.expires_at "
+                    "FROM stream_tickets s JOIN users u ON u.id = s.user_id WHERE s.ticket = ?",
+                    ticket)
+    # Message ids are compared lowercased: the path may spell the UUID in capitals.
+    if row is None or row["expires_at"] < time.time() \
+            or row["message_id"] != (message_id or "").lower():
+        raise Unauthorized("Invalid or expired stream ticket")
+    return {"id": row["id"], "username": row["username"], "display_name": row["display_name"]}
+
+
+def query_ticket(operation_id: str, scope: dict[str, Any], headers: dict[str, str]
+                 ) -> str | None:
+    """The `?ticket=` of a request to an operation that accepts one and has no Authorization."""
+    if operation_id not in TICKET_OPERATIONS or "authorization" in headers:
+        return None
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket")
+    return values[0] if values else None

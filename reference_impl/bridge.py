@@ -162,8 +162,15 @@ def _fold_null_member(out: dict, where: str) -> None:
         if len(rest) != 1:
             raise BridgeError(f"{where}: {key} with null and several schemas has no 3.0 form")
         del out[key]
-        out["allOf"] = rest
-        out["nullable"] = True
+        member = rest[0]
+        if "type" in member and "$ref" not in member and not out:
+            out.update(member, nullable=True)  # an inline typed schema: 3.0's own spelling
+        else:
+            # 3.0's `nullable` only admits null beside a `type` in the same schema, so an
+            # `allOf` of a reference plus `nullable` still rejects null (OAS 3.0.3). The null
+            # member is kept as an alternative; `nullable` tells readers that skim it.
+            out["anyOf"] = [member, *nulls[:1]]
+            out["nullable"] = True
 
 
 def _rewrite(key: str, value: Any, schema: dict, out: dict, where: str) -> None:

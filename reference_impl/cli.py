@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="share of responses validated against the contract for the journal "
                         "at /__mock/journal, 0 to 1 (default 0: off, ~2 ms per checked "
                         "response)")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="also allow this browser origin, e.g. http://192.168.1.20:5173 for a "
+                        "phone on the LAN (repeatable; localhost and loopback are always allowed)")
     p.add_argument("--reload", action="store_true",
                    help="development: restart when the contract or the fixtures change")
     return p
@@ -51,7 +54,7 @@ def _settings_from(args: argparse.Namespace):
                     token_delay=args.token_delay,
                     # Sessions live in one process's memory: off when workers share a file.
                     max_sessions=args.max_sessions if args.workers == 1 else 0,
-                    check_rate=args.check_responses)
+                    check_rate=args.check_responses, cors_origins=tuple(args.cors_origin))
 
 
 def _quiet_import_warnings() -> None:

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS users (
   salt BLOB NOT NULL, password_hash BLOB NOT NULL, dev_password TEXT);
 CREATE TABLE IF NOT EXISTS tokens (
   token TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS stream_tickets (
+  ticket TEXT PRIMARY KEY, user_id TEXT NOT NULL, message_id TEXT NOT NULL,
+  expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS conversations (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL,
   title TEXT, status TEXT NOT NULL, chatbot_id TEXT, model TEXT, metadata TEXT NOT NULL,

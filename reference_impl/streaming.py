@@ -63,7 +63,7 @@ class ReplyRunner:
         """Produce and store every event of `reply`; the final event's payload.
 
         A failure on the way (the conversation deleted meanwhile, a database error) ends the
-        reply with an `error` event and the assistant message stored as `failed`.
+        reply with a `reply.failed` event and the assistant message stored as `failed`.
         """
         controls = STREAM.get()  # `Prefer:` stream controls of the request that started it
         if delay is None and controls is not None and controls.tokens_per_second:
@@ -95,7 +95,7 @@ class ReplyRunner:
             log.warning("reply %s failed: %s", reply.message_id, exc)
             final = {"detail": "The reply failed; the assistant message is stored as failed",
                      "message_id": reply.message_id}
-            event = "error"
+            event = "reply.failed"
             try:
                 replies.fail(self.store, reply)
             except (ApiError, sqlite3.Error):
@@ -103,7 +103,7 @@ class ReplyRunner:
         try:
             self._append(reply.message_id, position, event, final)
         except (ApiError, sqlite3.Error):
-            pass  # the conversation was deleted meanwhile: readers synthesize the error event
+            pass  # the conversation was deleted meanwhile: readers synthesize reply.failed
         if self.leases is not None:
             self.leases.release(reply.message_id)
         signal = self._live.pop(reply.message_id, None)
@@ -129,7 +129,12 @@ class ReplyRunner:
 
     def _final(self, message_id: str) -> dict[str, Any] | None:
         return self.store.one("SELECT * FROM reply_events WHERE message_id = ? AND event IN "
-                              "('reply.completed', 'error')", message_id)
+                              "('reply.completed', 'reply.failed')", message_id)
+
+    def final_position(self, message_id: str) -> int | None:
+        """The id of the reply's final event, once it is stored."""
+        final = self._final(message_id)
+        return None if final is None else final["position"]
 
     def _still_streaming(self, message_id: str) -> bool | None:
         """True while the job runs (in any process), False once done, None if it vanished."""
@@ -156,7 +161,7 @@ class ReplyRunner:
                 await inner.aclose()
             return
         if synthesized is not None:
-            # The final event is always sent, even to a client that claims to have seen it.
+            # The handler answers 204 to a client past the final event; `after` is before it.
             first = min(after + 1, len(synthesized) - 1)
             for position, (event, data) in enumerate(synthesized[first:], first):
                 yield format_event(position, event, data)
@@ -180,10 +185,10 @@ class ReplyRunner:
             state = self._still_streaming(message_id)
             if not state and not self._stored(message_id, after):
                 final = self._final(message_id)
-                if final is not None:  # `after` was at or past it: the final event is always sent
+                if final is not None:  # only in a race with the handler's 204 check
                     yield format_event(final["position"], final["event"], final["data"])
                 elif state is None:  # deleted with its conversation before the final event
-                    yield format_event(after + 1, "error", _dump(
+                    yield format_event(after + 1, "reply.failed", _dump(
                         {"detail": "The conversation was deleted while the reply was written",
                          "message_id": message_id}))
                 return

@@ -56,6 +56,7 @@ class Param:
     validator: Any
     array: bool = False
     default: Any = None
+    uuid: bool = False  # format: uuid, matched case-insensitively (stored lowercase)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class OperationSpec:
     body_required: bool = False
     body_validators: dict[str, Any] = field(default_factory=dict)
     body_schemas: dict[str, dict] = field(default_factory=dict)  # dereferenced, for bounds
+    body_uuids: frozenset[str] = frozenset()  # top-level JSON body fields holding UUIDs
 
     @property
     def body_limit(self) -> int:
@@ -123,6 +125,12 @@ class ContractValidator:
                         spec_op.body_validators[media] = self._compile(
                             content_path / media / "schema")
                         spec_op.body_schemas[media] = body["content"][media]["schema"]
+                    json_body = self._deref(body["content"].get("application/json", {})
+                                            .get("schema", {}))
+                    spec_op.body_uuids = frozenset(
+                        name for name, prop in json_body.get("properties", {}).items()
+                        if _is_uuid(self._deref(prop)) or _is_uuid(self._deref(
+                            self._deref(prop).get("items", {}))))
                 self.operations[spec_op.operation_id] = spec_op
 
     def _bounds(self, schema: dict, value: Any, loc: list) -> list[dict[str, Any]]:
@@ -174,6 +182,7 @@ class ContractValidator:
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", validator=self._compile(where / "schema"),
             default=schema.get("default"), array=schema.get("type") == "array",
+            uuid=_is_uuid(schema),
         )
 
     # -- per request ------------------------------------------------------------------------
@@ -215,9 +224,11 @@ class ContractValidator:
                     continue
                 value = int(value)
             errors += _schema_errors(p.validator, value, [p.location, p.name])
-            parsed[p.location][p.name] = value
+            parsed[p.location][p.name] = _lower(value) if p.uuid else value
         value, body_errors = self._body(op, media_type, body, form)
         errors += body_errors
+        if op.body_uuids and isinstance(value, dict) and not errors:
+            value = {k: _lower(v) if k in op.body_uuids else v for k, v in value.items()}
         if errors:
             raise RequestValidationError(errors)
         return ParsedRequest(parsed["path"], parsed["query"], parsed["header"], value,
@@ -358,3 +369,14 @@ def _message(kind: str, expected: Any) -> str:
 
 _COMPARISONS = {"maximum": "less than or equal to", "minimum": "greater than or equal to",
                 "exclusiveMaximum": "less than", "exclusiveMinimum": "greater than"}
+
+
+def _is_uuid(schema: dict) -> bool:
+    return schema.get("format") == "uuid"
+
+
+def _lower(value: Any) -> Any:
+    """A UUID (or a list of them) in its stored, lowercase form."""
+    if isinstance(value, list):
+        return [_lower(v) for v in value]
+    return value.lower() if isinstance(value, str) else value

@@ -106,13 +106,17 @@ def first_event_arrives_in_time(ctx: Context) -> None:
                                  exchange=stream.exchange)
 
 
-@requirement("SSE-004")
-def replay_sends_only_later_events(ctx: Context) -> None:
-    stream = _cached_stream(ctx)
+def _streamed_message_id(stream: Stream) -> str:
     _require_stream(stream)
     if not stream.events or stream.names[0] != "reply.started":
         raise PrerequisiteFailed("no reply.started event to find the message (see SSE-002)")
-    message_id = json.loads(stream.events[0].data).get("message_id")
+    return json.loads(stream.events[0].data).get("message_id")
+
+
+@requirement("SSE-004")
+def replay_sends_only_later_events(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    message_id = _streamed_message_id(stream)
     full = read_stream(ctx.user1, "GET", f"/api/v1/messages/{message_id}/events", deadline=30.0)
     after = 1 if len(stream.events) > 2 else 0
     resumed = read_stream(ctx.user1, "GET", f"/api/v1/messages/{message_id}/events",
@@ -131,3 +135,35 @@ def replay_sends_only_later_events(ctx: Context) -> None:
                                      documented=[(e.event, e.id) for e in expected][:20],
                                      exchange=got.exchange)
 
+
+
+@requirement("SSE-005")
+def reconnect_after_the_final_event_gets_204(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    message_id = _streamed_message_id(stream)
+    if not stream.events or stream.names[-1] not in FINAL_EVENTS:
+        raise PrerequisiteFailed("the stream has no final event (see SSE-002)")
+    final_id = stream.events[-1].id or "0"
+    response = ctx.user1.get(f"/api/v1/messages/{message_id}/events", headers={"Last-Event-ID": final_id})
+    expect_status(response, 204, f"Reconnecting with Last-Event-ID {final_id}, the final event's id")
+
+
+@requirement("SSE-006")
+def stream_ticket_opens_its_own_message_only(ctx: Context) -> None:
+    stream = _cached_stream(ctx)
+    message_id = _streamed_message_id(stream)
+    issued = ctx.user1.post(f"/api/v1/messages/{message_id}/stream-tickets")
+    expect_status(issued, 201, "Asking for a stream ticket")
+    ticket = issued.json().get("ticket", "")
+    opened = read_stream(ctx.anonymous, "GET", f"/api/v1/messages/{message_id}/events",
+                         params={"ticket": ticket}, deadline=30.0)
+    if opened.status != 200 or [(e.event, e.id) for e in opened.events] != [(e.event, e.id) for e in stream.events]:
+        raise RequirementFailure(summary="A stream ticket does not open its message's events",
+                                 received=f"{opened.status} {opened.names[:20]}",
+                                 documented="200 with every event of the reply", exchange=opened.exchange)
+    cid = ctx.new_conversation()["id"]
+    other = ctx.user1.post(f"/api/v1/conversations/{cid}/replies", json={"content": "Another question"})
+    expect_status(other, 201, "Asking for a second reply")
+    other_id = other.json().get("assistant_message", {}).get("id")
+    foreign = ctx.anonymous.get(f"/api/v1/messages/{other_id}/events", params={"ticket": ticket})
+    expect_status(foreign, 401, "Opening another message's events with a ticket issued for one message")

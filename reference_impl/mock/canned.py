@@ -71,7 +71,8 @@ class Catalogue:
                             if "value" in self.deref(ex)}
                 if not examples and "example" in content:
                     examples = {"example": content["example"]}
-                media[media_type] = {"schema": content.get("schema"), "examples": examples}
+                media[media_type] = {"schema": content.get("schema"), "examples": examples,
+                                     "x-item-schema": content.get("x-item-schema")}
             headers = {name: self.deref(h) for name, h in (response.get("headers") or {}).items()}
             out[int(status)] = Documented(int(status), media, headers)
         return out
@@ -151,9 +152,12 @@ def render_body(value: Any, media_type: str) -> bytes:
     return value.encode()
 
 
-def render_events(events: list[dict[str, Any]]) -> bytes:
+def render_events(events: list[dict[str, Any] | str]) -> bytes:
     out = []
     for event in events:
+        if isinstance(event, str):  # a documented example: the event's SSE text
+            out.append(event.rstrip("\n") + "\n\n")
+            continue
         lines = [f"id: {event['id']}"] if "id" in event else []
         lines.append(f"event: {event['event']}")
         lines += [f"data: {line}" for line in str(event.get("data", "")).split("\n")]

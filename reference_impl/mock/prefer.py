@@ -45,7 +45,7 @@ class Preferences:
     retry_after: int | None = None
     tokens_per_second: float | None = None
     stream_break: int | None = None   # close the SSE connection after N deltas, no final event
-    stream_error: int | None = None   # end the reply with an `error` event after N deltas
+    stream_error: int | None = None   # end the reply with a `reply.failed` event after N deltas
 
     @property
     def wants_response(self) -> bool:

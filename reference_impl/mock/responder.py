@@ -45,7 +45,8 @@ class PreferResponder:
         found, value = catalogue.example(operation_id, documented, media_type,
                                          prefs.example)
         if media_type is not None and (prefs.dynamic or not found):
-            schema = documented.media[media_type]["schema"]
+            media = documented.media[media_type]
+            schema = media.get("x-item-schema") or media["schema"]  # one event of a stream
             value = dynamic.generate(catalogue.contract, schema or {}, prefs.seed,
                                      as_stream=media_type == SSE)
         elif media_type == SSE and prefs.example is None:

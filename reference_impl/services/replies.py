@@ -20,7 +20,7 @@ from .common import message_out, now
 __all__ = ["Reply", "start", "finish", "fail", "fail_interrupted", "cost", "synthesize_events",
            "FINAL_EVENTS"]
 
-FINAL_EVENTS = ("reply.completed", "error")
+FINAL_EVENTS = ("reply.completed", "reply.failed")
 
 
 @dataclass
@@ -108,7 +108,7 @@ def fail(store: Store, reply: Reply) -> None:
 
 
 def fail_interrupted(store: Store) -> int:
-    """End replies a stopped server left `streaming`: status `failed` and a final `error` event.
+    """End replies a stopped server left `streaming`: status `failed`, a final `reply.failed`.
 
     Run at start-up before any worker serves, so no job can be running; otherwise a replay of
     such a reply would wait for a final event that never comes. Returns how many were ended.
@@ -119,7 +119,7 @@ def fail_interrupted(store: Store) -> int:
             last = store.one("SELECT MAX(position) AS p FROM reply_events WHERE message_id = ?",
                              row["id"])["p"]
             conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)", (
-                row["id"], 0 if last is None else last + 1, "error", json.dumps(
+                row["id"], 0 if last is None else last + 1, "reply.failed", json.dumps(
                     {"detail": "The server stopped while the reply was written",
                      "message_id": row["id"]}, separators=(",", ":"))))
             store.update(conn, "messages", row["id"], {"status": "failed", "updated_at": now()})

@@ -33,6 +33,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 DEFECTS = frozenset({
     "problem_json_422", "loc_elsewhere", "missing_field", "wrong_type", "auth_ignored", "no_www_authenticate",
     "cross_user_leak", "page_loses_item", "sse_wrong_content_type", "sse_no_final", "replay_ignores_last_event_id",
+    "sse_final_resent", "ticket_opens_any_message",
     "echo_api_key", "message_readable_after_delete", "share_readable_after_revoke", "share_expiry_ignored",
     "attachment_bytes_changed", "search_ignores_messages", "mark_read_noop", "body_reference_404",
     # Malformed values the suite must judge without a traceback.
@@ -158,6 +159,7 @@ class Store:
         self.lock = threading.Lock()
         self.users = {name: str(uuid.uuid4()) for name in USERS}
         self.tokens: dict[str, str] = {}
+        self.tickets: dict[str, tuple[str, str]] = {}  # stream ticket -> (user, message id)
         self.conversations: dict[str, dict] = {}
         self.messages: dict[str, dict] = {}
         self.events: dict[str, list[tuple[str, dict]]] = {}
@@ -491,7 +493,20 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             raise HTTPError(404, "Not an assistant reply")
         last = request.headers.get("last-event-id")
         start = 0 if last is None or "replay_ignores_last_event_id" in D else int(last) + 1
-        return sse_response(S.events[m["id"]], start, status=200)
+        events = S.events[m["id"]]
+        if start >= len(events) and events[-1][0] in ("reply.completed", "reply.failed"):
+            if "sse_final_resent" not in D:
+                return Response(status_code=204)
+            start = len(events) - 1
+        return sse_response(events, start, status=200)
+
+    def createStreamTicket(user, p, body):  # noqa: ANN001, ANN202
+        m = own_message(user, p["message_id"])
+        if m["id"] not in S.events:
+            raise HTTPError(404, "Not an assistant reply")
+        ticket = secrets.token_urlsafe(24)
+        S.tickets[ticket] = (user, m["id"])
+        return JSONResponse({"ticket": ticket, "expires_in": 300}, status_code=201)
 
     def listAttachments(user, p, body, request):  # noqa: ANN001, ANN202
         m = own_message(user, p["message_id"])
@@ -662,9 +677,13 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(body, status_code=response.status_code, headers=headers, media_type="application/json")
 
-    def authenticate(request: Request) -> str:
+    def authenticate(request: Request, op: dict, path_params: dict) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         user = S.tokens.get(token) if scheme.lower() == "bearer" else None
+        ticket = S.tickets.get(request.query_params.get("ticket", ""))
+        if user is None and ticket is not None and op["id"] == "streamReplyEvents" and (
+                ticket[1] == path_params.get("message_id") or "ticket_opens_any_message" in D):
+            user = ticket[0]
         if user is None and "auth_ignored" in D:
             return "alice"
         if user is None:
@@ -772,7 +791,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             op, m = chosen
             if op["id"] in ("getConversationSummary", "generateConversationTitle"):
                 raise HTTPError(501, "Not implemented by this fake")
-            user = None if op["public"] else authenticate(request)
+            user = None if op["public"] else authenticate(request, op, m.groupdict())
             with S.lock:
                 params = read_params(request, op, m.groupdict())
             body = await read_body(request, op) if op["body"] else None

@@ -34,14 +34,16 @@ EXPECTED = {
     "loc_elsewhere": {"ERR-002", "ERR-003"},
     "missing_field": {"SCHEMA-005"},
     "wrong_type": {"SCHEMA-005"},
-    "auth_ignored": {"SEC-001", "SEC-002"},
+    "auth_ignored": {"SEC-001", "SEC-002", "SSE-006"},
     "no_www_authenticate": {"SEC-001", "SEC-002", "SCHEMA-004"},
     # The sharer can also read the other user's clone: the same leak, seen by SHARE-004.
     "cross_user_leak": {"SEC-003", "SHARE-004"},
     "page_loses_item": {"CONV-005", "MSG-004"},
     "sse_wrong_content_type": {"SSE-001", "SCHEMA-003"},
     "sse_no_final": {"SSE-002", "SSE-004"},
-    "replay_ignores_last_event_id": {"SSE-004"},
+    "replay_ignores_last_event_id": {"SSE-004", "SSE-005"},
+    "sse_final_resent": {"SSE-005"},
+    "ticket_opens_any_message": {"SSE-006"},
     "echo_api_key": {"SEC-004", "SEC-006", "SCHEMA-005"},  # SEC-006 also sends valid keys
     "message_readable_after_delete": {"MSG-003"},
     "share_readable_after_revoke": {"SHARE-003"},

@@ -1,4 +1,4 @@
-"""Stream controls: pacing, a connection that breaks off, a reply that fails with `error`."""
+"""Stream controls: pacing, a connection that breaks off, a reply that fails with `reply.failed`."""
 
 import json
 import time
@@ -18,7 +18,7 @@ def test_stream_break_ends_the_connection_after_n_deltas_without_a_final_event(m
                            headers={"Prefer": "stream-break=2"})
         events = parse_sse(r.text)
         assert len(_deltas(events)) == 2
-        assert events[-1]["event"] == "reply.delta"  # no reply.completed, no error
+        assert events[-1]["event"] == "reply.delta"  # no reply.completed, no reply.failed
         message_id = json.loads(events[0]["data"])["message_id"]
         # The reply itself went on: resuming with Last-Event-ID gets the rest and the end.
         await api.state.runner.drain()
@@ -36,14 +36,14 @@ def test_stream_error_ends_the_reply_with_the_documented_error_event(make_api, r
                                                   "stream": True},
                            headers={"Prefer": "stream-error=true"})
         events = parse_sse(r.text)  # check_contract validated every event already
-        assert len(_deltas(events)) == 3 and events[-1]["event"] == "error"
+        assert len(_deltas(events)) == 3 and events[-1]["event"] == "reply.failed"
         message_id = json.loads(events[-1]["data"])["message_id"]
         stored = await api.call("GET", f"/api/v1/messages/{message_id}")
         assert stored.json()["status"] == "failed"
         r = await api.call("POST", REPLIES, json={"content": "Again", "stream": True},
                            headers={"Prefer": "stream-error=0"})
         events = parse_sse(r.text)
-        assert not _deltas(events) and events[-1]["event"] == "error"
+        assert not _deltas(events) and events[-1]["event"] == "reply.failed"
     run(go())
 
 

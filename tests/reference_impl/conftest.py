@@ -16,9 +16,13 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from chat_contract.resources import spec_path
 from reference_impl.app import Settings, create_app, load_contract
+from reference_impl.bridge import to_openapi30
 
 CONTRACT = load_contract()
 OPENAPI = OpenAPI.from_file_path(str(spec_path()))
+# The 3.0 view served at /openapi.json (Swagger UI, 3.0-only tools): every response must
+# validate against it too, with openapi-core's OpenAPI 3.0 (OAS30) validators.
+OPENAPI30 = OpenAPI.from_dict(to_openapi30(CONTRACT))
 _EVENT_SCHEMA = SchemaPath.from_dict(CONTRACT)
 
 
@@ -68,7 +72,7 @@ def _event_validator(name: str):
 
 _EVENT_DATA = {"reply.started": "ReplyStarted", "reply.sources": "ReplySources",
                "reply.delta": "ReplyDelta", "reply.completed": "ReplyCompleted",
-               "error": "ReplyError"}
+               "reply.failed": "ReplyFailed"}
 
 
 def check_contract(response: httpx.Response) -> None:
@@ -88,6 +92,7 @@ def check_contract(response: httpx.Response) -> None:
             assert not data_errors, (e, data_errors)
         return
     OPENAPI.validate_response(_Req(response.request), _Resp(response))
+    OPENAPI30.validate_response(_Req(response.request), _Resp(response))
     if response.status_code >= 400:
         body = response.json()
         assert "detail" in body

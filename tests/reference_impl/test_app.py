@@ -163,3 +163,23 @@ def test_swagger_ui_is_served(make_api, run):
         r = await api.client.get("/docs/")
         assert r.status_code == 200 and "Swagger UI" in r.text
     run(go())
+
+
+def test_cors_origin_flag_adds_a_development_origin(make_api, run):
+    from reference_impl.cli import _parser, _settings_from
+
+    lan, phone = "http://192.168.1.20:5173", "http://10.0.0.7:5173"
+    args = _parser().parse_args(["--cors-origin", lan, "--cors-origin", phone])
+    settings = _settings_from(args)
+    assert settings.cors_origins == (lan, phone)
+
+    async def go():
+        for origins, allowed in (((), False), (settings.cors_origins, True)):
+            api = await make_api(cors_origins=origins)
+            for origin in (lan, phone):
+                r = await api.client.options(CONV, headers={
+                    "Origin": origin, "Access-Control-Request-Method": "POST"})
+                assert (r.headers.get("access-control-allow-origin") == origin) is allowed
+            r = await api.client.get("/api/v1/users/me", headers={"Origin": lan})
+            assert (r.headers.get("access-control-allow-origin") == lan) is allowed
+    run(go())

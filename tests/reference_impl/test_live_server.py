@@ -151,5 +151,5 @@ def test_reply_cut_off_by_a_killed_server_ends_with_an_error_after_restart(live_
         replay = client.get(f"/api/v1/messages/{message_id}/events")
         check_contract(replay)
         events = parse_sse(replay.text)
-        assert events[:2] == first and events[-1]["event"] == "error"
+        assert events[:2] == first and events[-1]["event"] == "reply.failed"
         assert [int(e["id"]) for e in events] == list(range(len(events)))

@@ -47,6 +47,7 @@ SUCCESS = {
     "updateMessage": ({"message_id": ASSISTANT_MSG}, {"json": {"reactions": ["👍"]}}, 200),
     "createReply": ({"conversation_id": LISBON}, {"json": {"content": "More?"}}, 201),
     "streamReplyEvents": ({"message_id": ASSISTANT_MSG}, {}, 200),
+    "createStreamTicket": ({"message_id": ASSISTANT_MSG}, {}, 201),
     "listAttachments": ({"message_id": FIRST_MSG}, {}, 200),
     "createAttachment": ({"message_id": FIRST_MSG},
                          {"files": {"file": ("n.txt", b"notes", "text/plain")}}, 201),

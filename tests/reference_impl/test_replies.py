@@ -33,14 +33,16 @@ def test_last_event_id_replays_exactly_the_later_events(make_api, run):
             again = await api.call("GET", url, headers={"Last-Event-ID": str(last)})
             assert parse_sse(again.text) == events[last + 1:]
         assert parse_sse((await api.call("GET", url)).text) == events
-        # "The final event is always sent": also to a client past it, so every stream ends.
+        # A client at or past the final event gets 204: what stops an EventSource reconnecting.
         for last in (str(len(events) - 1), "999999999"):
             r = await api.call("GET", url, headers={"Last-Event-ID": last})
-            assert parse_sse(r.text) == events[-1:]
+            assert r.status_code == 204 and r.content == b""
         fixture = "/api/v1/messages/5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f/events"  # synthesized
         whole = parse_sse((await api.call("GET", fixture)).text)
         r = await api.call("GET", fixture, headers={"Last-Event-ID": "999999999"})
-        assert parse_sse(r.text) == whole[-1:] and whole[-1]["event"] == "reply.completed"
+        assert r.status_code == 204 and whole[-1]["event"] == "reply.completed"
+        r = await api.call("GET", fixture, headers={"Last-Event-ID": str(len(whole) - 2)})
+        assert parse_sse(r.text) == whole[-1:]
         r = await api.call("GET", url, headers={"Last-Event-ID": "x"})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header",
                                                                            "Last-Event-ID"]
@@ -65,7 +67,7 @@ def test_failed_json_reply_is_503_with_retry_after_and_a_failed_message(make_api
             ("user", "sent"), ("assistant", "failed")]
         events = parse_sse((await api.call(
             "GET", f"/api/v1/messages/{page['items'][-1]['id']}/events")).text)
-        assert events[-1]["event"] == "error"
+        assert events[-1]["event"] == "reply.failed"
     run(go())
 
 
@@ -76,8 +78,8 @@ def test_failed_stream_ends_with_one_error_event(make_api, run, monkeypatch):
         api = await (await make_api()).login()
         r = await api.call("POST", REPLIES, json={"content": "Fail", "stream": True})
         events = parse_sse(r.text)  # each event checked against its schema by api.call
-        finals = [e for e in events if e["event"] in ("reply.completed", "error")]
-        assert finals == [events[-1]] and events[-1]["event"] == "error"
+        finals = [e for e in events if e["event"] in ("reply.completed", "reply.failed")]
+        assert finals == [events[-1]] and events[-1]["event"] == "reply.failed"
         assert [int(e["id"]) for e in events] == list(range(len(events)))
         message_id = json.loads(events[-1]["data"])["message_id"]
         message = (await api.call("GET", f"/api/v1/messages/{message_id}")).json()
@@ -96,6 +98,6 @@ def test_conversation_deleted_mid_stream_ends_the_stream_with_an_error(make_api,
         assert (await api.call("DELETE", f"/api/v1/conversations/{conv['id']}")
                 ).status_code == 204
         events = parse_sse((await stream).text)
-        assert events[0]["event"] == "reply.started" and events[-1]["event"] == "error"
-        assert [e["event"] for e in events].count("error") == 1
+        assert events[0]["event"] == "reply.started" and events[-1]["event"] == "reply.failed"
+        assert [e["event"] for e in events].count("reply.failed") == 1
     run(go())

@@ -9,6 +9,7 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from reference_impl.mock.conformity import parse_events
 from tests.spec.contract import escape, load_contract, operations, resolve
 
 DOCUMENT = load_contract()
@@ -68,11 +69,17 @@ def test_media_type_example_validates(pointer, value, media_type):
     errors = sorted(_validator(pointer).iter_errors(value), key=str)
     assert not errors, "\n".join(e.message for e in errors)
     if media_type == "text/event-stream":
-        _validate_event_data(pointer, value)
+        events = parse_events(value)
+        assert events, "an event-stream example holds at least one event"
+        for event in events:
+            _validate_event(pointer.removesuffix("/schema") + "/x-item-schema", event)
 
 
-def _validate_event_data(pointer: str, event: dict) -> None:
-    # JSON Schema leaves contentSchema unasserted, so check the event's JSON payload here.
+def _validate_event(pointer: str, event: dict) -> None:
+    # Each event against the media type's x-item-schema; JSON Schema leaves contentSchema
+    # unasserted, so the event's JSON payload is checked here.
+    errors = sorted(_validator(pointer).iter_errors(event), key=str)
+    assert not errors, "\n".join(e.message for e in errors)
     schema, _ = resolve(DOCUMENT, {"$ref": "#" + pointer}, "")
     branches = [b for b in schema["oneOf"] if b["properties"]["event"]["const"] == event["event"]]
     assert len(branches) == 1, f"event type {event['event']!r} is not documented"

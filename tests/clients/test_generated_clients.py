@@ -1,0 +1,98 @@
+"""Clients generated from spec/openapi.yaml run the frontend flow against the reference server.
+
+Three generators, as frontend teams use them: openapi-typescript + openapi-fetch,
+@hey-api/openapi-ts, openapi-python-client. Each generates into a temporary directory with no
+warning; the TypeScript flows type-check with `--strict` (tsconfig below) against the generated
+types only; each flow signs in, creates a conversation, posts a message, streams a reply to its
+final event, reads it back and parses a 422 into its typed shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chat_contract.bench.servers import Server, answers, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).parent
+SPEC = ROOT / "spec" / "openapi.yaml"
+BIN = ROOT / "node_modules" / ".bin"
+NODE = shutil.which("node")
+TSCONFIG = {"compilerOptions": {
+    "strict": True, "noEmitOnError": True, "target": "es2022", "module": "commonjs",
+    "moduleResolution": "node10", "lib": ["es2022", "dom", "dom.iterable"], "types": ["node"],
+    "outDir": "out"}, "files": ["flow.ts"]}
+
+needs_node = pytest.mark.skipif(NODE is None or not (BIN / "tsc").exists(),
+                                reason="node and `npm ci` are needed for the TypeScript clients")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    port = free_port()
+    db = tmp_path_factory.mktemp("server") / "clients.db"
+    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port), "--db", str(db)]
+    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as running:
+        yield running.base_url
+
+
+def _run(command: list[str], cwd: Path, **env: str) -> str:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "NO_COLOR": "1", **env})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output
+
+
+def _no_warnings(output: str) -> None:
+    lines = [line for line in output.splitlines()
+             if "warn" in line.lower() and "unknown user config" not in line.lower()]  # npm's own
+    assert not lines, output
+
+
+def _check_result(output: str) -> None:
+    result = json.loads(output.strip().splitlines()[-1])
+    assert result["first"] == "assistant" and result["text"]
+    assert result["loc"] == ["body", "title"]  # loc[0] the request part, loc[1] the field
+
+
+def _typescript_flow(work: Path, flow: str, server: str) -> None:
+    shutil.copy(HERE / flow, work / "flow.ts")
+    (work / "node_modules").symlink_to(ROOT / "node_modules")
+    (work / "tsconfig.json").write_text(json.dumps(TSCONFIG))
+    _run([str(BIN / "tsc"), "-p", "."], work)
+    _check_result(_run([NODE, "out/flow.js", server], work))
+
+
+@needs_node
+def test_openapi_typescript_and_openapi_fetch(tmp_path, server):
+    out = _run([str(BIN / "openapi-typescript"), str(SPEC), "-o", str(tmp_path / "schema.d.ts"),
+                "--default-non-nullable=false"], ROOT)
+    _no_warnings(out)
+    _typescript_flow(tmp_path, "flow_openapi_fetch.ts", server)
+
+
+@needs_node
+def test_hey_api_openapi_ts(tmp_path, server):
+    out = _run([str(BIN / "openapi-ts"), "-i", str(SPEC), "-o", str(tmp_path / "client"),
+                "-c", "@hey-api/client-fetch", "--no-log-file"], ROOT)
+    _no_warnings(out)
+    _typescript_flow(tmp_path, "flow_hey_api.ts", server)
+
+
+def test_openapi_python_client(tmp_path, server):
+    generator = Path(sys.executable).parent / "openapi-python-client"
+    out = _run([str(generator), "generate", "--path", str(SPEC), "--output-path",
+                str(tmp_path / "chat_api"), "--meta", "none"], tmp_path,
+               PATH=f"{generator.parent}{os.pathsep}{os.environ.get('PATH', '')}")  # its ruff
+    _no_warnings(out)
+    _check_result(_run([sys.executable, str(HERE / "flow_python.py"), server], tmp_path,
+                       PYTHONPATH=str(tmp_path)))
