@@ -98,7 +98,7 @@ class Recovery:
                 last = conn.execute("SELECT MAX(position) FROM reply_events WHERE message_id = ?",
                                     (message_id,)).fetchone()[0]
                 conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)", (
-                    message_id, 0 if last is None else last + 1, "error", json.dumps(
+                    message_id, 0 if last is None else last + 1, "reply.failed", json.dumps(
                         {"detail": "The worker writing the reply stopped",
                          "message_id": message_id}, separators=(",", ":"))))
                 conn.execute("UPDATE messages SET status = 'failed', updated_at = ? WHERE id = ?",

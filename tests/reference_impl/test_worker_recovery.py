@@ -47,5 +47,5 @@ def test_a_reply_whose_worker_died_is_ended_by_a_live_worker(live_server, tmp_pa
         replay = httpx.get(f"{server.base_url}/api/v1/messages/{message_id}/events",
                            headers={"Authorization": f"Bearer {server.token}"}, timeout=10)
         events = parse_sse(replay.text)
-        assert events[0]["event"] == "reply.started" and events[-1]["event"] == "error"
+        assert events[0]["event"] == "reply.started" and events[-1]["event"] == "reply.failed"
         assert [int(e["id"]) for e in events] == list(range(len(events)))
