@@ -82,3 +82,63 @@ def _check_addons(client: httpx.Client) -> None:
     message = client.post(f"{path}/messages", json={"content": "hi"}).json()
     r = client.patch(f"/messages/{message['id']}", json={"reactions": ["a", "a"]})
     assert r.status_code == 422                                                   # uniqueItems
+
+
+def test_the_limits_addons_answer_before_pydantic(fastapi_server):
+    """JsonLimits, NoSniff, safe_upload, SignInThrottle and stream tickets (docs/conformance.md)."""
+    token = httpx.post(f"{fastapi_server}/api/v1/auth/token",
+                       data={"username": "alice", "password": _fixture_password("alice")}).json()
+    with httpx.Client(base_url=f"{fastapi_server}/api/v1",
+                      headers={"Authorization": f"Bearer {token['access_token']}"}) as client:
+        _check_limits(client)
+        _check_stream_tickets(client)
+    _check_throttle(fastapi_server)
+
+
+def _check_limits(client: httpx.Client) -> None:
+    json_type = {"Content-Type": "application/json"}
+    for body, kind, loc in ((b'{"title": "a\\ud800"}', "string_unicode", ["body", "title"]),
+                            (b'{"title": "\xed\xa0\x80"}', "string_unicode", ["body", "title"]),
+                            (b'{"metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}", "too_deep", ["body"]),
+                            (b'{"title": 1e999}', "number_out_of_range", ["body", "title"]),
+                            (b'{"title": NaN}', "number_out_of_range", ["body", "title"])):
+        r = client.post("/conversations", content=body, headers=json_type)
+        assert r.status_code == 422 and r.headers["x-content-type-options"] == "nosniff"
+        assert r.json()["detail"][0]["type"] == kind and r.json()["detail"][0]["loc"] == loc
+    nested = b'{"metadata": ' + b"[" * 40 + b"]" * 40 + b"}"
+    assert client.post("/conversations", content=nested, headers=json_type).json()["detail"][0]["type"] \
+        == "too_deep"
+    conversation = client.post("/conversations", json={"title": "limits"}).json()
+    assert client.get(f"/conversations/{conversation['id'].upper()}").json()["id"] == conversation["id"]
+    message = client.post(f"/conversations/{conversation['id']}/messages", json={"content": "hi"}).json()
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a\x01.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\nabc\r\n--b--\r\n")  # httpx would escape the name
+    r = client.post(f"/messages/{message['id']}/attachments", content=body,
+                    headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "file"]
+    assert client.get(f"/messages/{message['id']}/attachments").json()["items"] == []
+
+
+def _check_stream_tickets(client: httpx.Client) -> None:
+    conversation = client.post("/conversations", json={}).json()
+    reply = client.post(f"/conversations/{conversation['id']}/replies", json={"content": "hi"}).json()
+    mine, asked = reply["assistant_message"]["id"], reply["user_message"]["id"]
+    assert client.post(f"/messages/{asked}/stream-tickets").status_code == 404  # not a reply
+    ticket = client.post(f"/messages/{mine}/stream-tickets").json()["ticket"]
+    anonymous = httpx.Client(base_url=str(client.base_url))
+    with anonymous:
+        r = anonymous.get(f"/messages/{mine.upper()}/events", params={"ticket": ticket})
+        assert r.status_code == 200 and r.text.startswith("event: reply.started")
+        assert anonymous.get(f"/messages/{asked}/events", params={"ticket": ticket}).status_code == 401
+        assert anonymous.get(f"/conversations/{conversation['id']}",
+                             params={"ticket": ticket}).status_code == 401  # this operation only
+    final = str(r.text.count("\nid: ") - 1)
+    assert client.get(f"/messages/{mine}/events", headers={"Last-Event-ID": final}).status_code == 204
+
+
+def _check_throttle(url: str) -> None:
+    for _ in range(10):
+        r = httpx.post(f"{url}/api/v1/auth/token", data={"username": "throttled", "password": "x"})
+        assert r.status_code == 401
+    r = httpx.post(f"{url}/api/v1/auth/token", data={"username": "THROTTLED", "password": "x"})
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60

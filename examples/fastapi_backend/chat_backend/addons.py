@@ -7,14 +7,27 @@
 3. Strict scalars, `uniqueItems`, `minProperties` and RFC 3339 date-times: see scalars.py and
    models.py (`strict=True`, `unique(...)`, `Patch`, `DateTime`).
 4. Secrets: `hide_input_in_errors=True` on models holding a `writeOnly` field (models.py).
+5. `JsonLimits`: 422 for what Python's `json` accepts but the contract's "Limits" do not (lone
+   surrogates, nesting deeper than 32, numbers beyond 64-bit integers or finite doubles), before
+   FastAPI reads the body: its own 422 for a lone surrogate cannot be encoded and drops the
+   connection.
+6. `NoSniff`: `X-Content-Type-Options: nosniff` on every response, errors included.
+7. `safe_upload(...)`: 422 for an upload whose filename or part content type holds a control
+   character (they are stored and sent back in headers).
+8. `SignInThrottle`: 429 + Retry-After after 10 failed sign-ins for a username in 60 seconds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
+from collections import deque
+from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_LIMIT = 1024 * 1024
@@ -88,3 +101,191 @@ async def _too_large(send: Send, limit: int) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+# -- JSON input limits ---------------------------------------------------------------------------
+
+MAX_DEPTH = 32   # containers inside the body; deeper answers 422 `too_deep`
+MAX_ERRORS = 100  # the contract's bound on a 422's `detail` list
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _OutOfRange:
+    """Where the parser met a number the contract does not allow (reported at its `loc`)."""
+
+
+def _integer(text: str) -> object:
+    # Checked on the text: int() refuses more than 4,300 digits with a ValueError of its own.
+    if len(text.lstrip("-")) > 19:
+        return _OutOfRange()
+    value = int(text)
+    return value if -2 ** 63 <= value < 2 ** 63 else _OutOfRange()
+
+
+def _float(text: str) -> object:
+    value = float(text)
+    return value if math.isfinite(value) else _OutOfRange()
+
+
+def _error(loc: list, kind: str, msg: str) -> dict[str, Any]:
+    return {"type": kind, "loc": loc, "msg": msg}
+
+
+def json_errors(body: bytes) -> list[dict[str, Any]]:
+    """FastAPI-shaped errors for a JSON body beyond the contract's limits, in document order.
+
+    Invalid JSON is left to FastAPI (its own `json_invalid` 422). `json.loads` on bytes decodes
+    as FastAPI does (`surrogatepass`), so encoded surrogates are caught here too.
+    """
+    try:
+        value = json.loads(body, parse_int=_integer, parse_float=_float,
+                           parse_constant=lambda _: _OutOfRange())
+    except RecursionError:
+        return [_error(["body"], "too_deep", f"JSON nested deeper than {MAX_DEPTH} levels")]
+    except ValueError:  # not JSON, or not UTF-8: FastAPI's to answer
+        return []
+    errors: list[dict[str, Any]] = []
+    stack: list[tuple[Any, list, int]] = [(value, ["body"], 0)]
+    while stack and len(errors) < MAX_ERRORS:
+        item, loc, depth = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                errors.append(_error(loc, "string_unicode", "Input should be a string of Unicode "
+                                     "scalar values (no lone surrogates)"))
+        elif isinstance(item, _OutOfRange):
+            errors.append(_error(loc, "number_out_of_range", "Input should be a finite number "
+                                 "within 64-bit integer range"))
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_DEPTH:
+                errors.append(_error(loc, "too_deep", f"Input nests deeper than {MAX_DEPTH} levels"))
+                continue
+            pairs = list(item.items() if isinstance(item, dict) else enumerate(item))
+            for key, _ in pairs:
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    errors.append(_error(loc + [key.encode("utf-8", "replace").decode()],
+                                         "string_unicode", "Keys should be strings of Unicode "
+                                         "scalar values (no lone surrogates)"))
+            stack.extend((child, loc + [key], depth + 1) for key, child in reversed(pairs))
+    return errors[:MAX_ERRORS]
+
+
+class JsonLimits:
+    """Reads a JSON body once, answers 422 for `json_errors`, else hands the bytes on unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if media != b"application/json":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # disconnected: nothing to check
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        errors = json_errors(body) if body else []
+        if errors:
+            await _json_response(send, 422, {"detail": errors})
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _json_response(send: Send, status: int, content: object) -> None:
+    body = json.dumps(content).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- response headers ----------------------------------------------------------------------------
+
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every response, whichever layer answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, with_header if scope["type"] == "http" else send)
+
+
+# -- uploads -------------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[^\x00-\x1f\x7f]*)?")
+
+
+def safe_upload(file: UploadFile, field: str = "file") -> UploadFile:
+    """The upload, or a 422 at ["body", field]: its filename and media type are stored and sent
+    back in headers, where a control character breaks the response."""
+    errors = []
+    if file.filename is not None and _UNSAFE_NAME.search(file.filename):
+        errors.append(_error(["body", field], "value_error",
+                             "Filename should not contain control characters"))
+    if file.content_type is not None and not _MEDIA_TYPE.fullmatch(file.content_type):
+        errors.append(_error(["body", field], "value_error",
+                             "Part content type should be a media type (type/subtype, RFC 6838)"))
+    if errors:
+        raise RequestValidationError(errors)
+    return file
+
+
+# -- sign-in throttling --------------------------------------------------------------------------
+
+class SignInThrottle:
+    """At most `failures` failed sign-ins per username in `window` seconds; beyond, 429 whatever
+    the password until the oldest failure ages out. Unknown usernames count the same, so a 429
+    says nothing about which exist; a success forgets the failures."""
+
+    def __init__(self, failures: int = 10, window: float = 60.0, tracked: int = 10_000) -> None:
+        self.failures, self.window, self.tracked = failures, window, tracked
+        self._seen: dict[str, deque[float]] = {}
+
+    def check(self, username: str) -> None:
+        times = self._recent(username.casefold())
+        if len(times) >= self.failures:
+            wait = max(1, math.ceil(times[0] + self.window - time.monotonic()))
+            raise HTTPException(429, "Too many failed sign-ins; retry later",
+                                headers={"Retry-After": str(wait)})
+
+    def failed(self, username: str) -> None:
+        key = username.casefold()
+        self._seen[key] = self._recent(key)
+        self._seen[key].append(time.monotonic())
+        if len(self._seen) > self.tracked:  # bounded: forget the oldest-tracked username
+            self._seen.pop(next(iter(self._seen)))
+
+    def succeeded(self, username: str) -> None:
+        self._seen.pop(username.casefold(), None)
+
+    def _recent(self, key: str) -> deque[float]:
+        times = self._seen.pop(key, None) or deque(maxlen=self.failures)
+        while times and times[0] <= time.monotonic() - self.window:
+            times.popleft()
+        if times:
+            self._seen[key] = times  # re-inserted: dict order is least recently failing first
+        return times

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
-from fastapi.security import OAuth2PasswordBearer
+import time
 
-from .scalars import UUID_PATTERN
+from fastapi import Depends, HTTPException, Path, Request, Security
+from fastapi.security import APIKeyQuery, OAuth2PasswordBearer
+
+from .scalars import UUIDStr
 from .store import USERS, State
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
+# streamReplyEvents only: a browser's EventSource cannot send Authorization (createStreamTicket).
+optional_oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+stream_ticket = APIKeyQuery(name="ticket", scheme_name="StreamTicket", auto_error=False)
 
 
 def get_state(request: Request) -> State:
@@ -20,10 +25,14 @@ def get_state(request: Request) -> State:
 StateDep = Annotated[State, Depends(get_state)]
 
 
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 def current_user(state: StateDep, token: Annotated[str, Depends(oauth2)]) -> dict:
     username = state.tokens.get(token)
     if username is None:
-        raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+        raise _unauthorized("Invalid or expired token")
     return USERS[username]
 
 
@@ -31,7 +40,8 @@ UserDep = Annotated[dict, Depends(current_user)]
 
 
 def uuid_path(description: str):  # noqa: ANN201
-    return Annotated[str, Path(description=description, pattern=UUID_PATTERN, max_length=36)]
+    # UUIDStr lowercases: the contract's ids in capitals name the same resource.
+    return Annotated[UUIDStr, Path(description=description)]
 
 
 ConversationId = uuid_path("A conversation id.")
@@ -39,6 +49,21 @@ MessageId = uuid_path("A message id.")
 AttachmentId = uuid_path("An attachment id.")
 ProviderId = uuid_path("A provider id.")
 ConfigId = uuid_path("A provider configuration id.")
+
+
+def event_reader(state: StateDep, message_id: MessageId,
+                 token: Annotated[str | None, Depends(optional_oauth2)],
+                 ticket: Annotated[str | None, Security(stream_ticket)]) -> dict:
+    """The bearer token's user or, without one, the user a stream ticket for this message was
+    issued to (no other route reads `ticket`, so it opens nothing else)."""
+    if token is not None or ticket is None:
+        if token is None:
+            raise _unauthorized("Not authenticated")
+        return current_user(state, token)
+    username, for_message, expiry = state.tickets.get(ticket, ("", "", 0.0))
+    if not username or expiry < time.monotonic() or for_message != message_id:
+        raise _unauthorized("Invalid or expired stream ticket")
+    return USERS[username]
 ShareId = Annotated[str, Path(min_length=22, max_length=64, pattern=r"^[A-Za-z0-9_-]{22,64}$")]
 
 

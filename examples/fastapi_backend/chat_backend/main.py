@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from .addons import BodyLimit
+from .addons import BodyLimit, JsonLimits, NoSniff
 from .routes import attachments, auth, conversations, messages, providers, replies, shares
 from .store import State
 
@@ -17,7 +17,11 @@ def create_app() -> FastAPI:
     app.state.store = State()
     for module in (auth, conversations, messages, replies, attachments, providers, shares):
         app.include_router(module.router)
+    # The last added runs first: every response gets nosniff, and a body over the limit is
+    # refused before JsonLimits reads it.
+    app.add_middleware(JsonLimits)
     app.add_middleware(BodyLimit)
+    app.add_middleware(NoSniff)
     return app
 
 

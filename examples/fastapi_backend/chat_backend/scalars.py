@@ -14,9 +14,10 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, SecretStr, Strict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-# `format: uuid` as JSON Schema means it: 8-4-4-4-12 hex digits, hyphens required.
+# `format: uuid` as JSON Schema means it: 8-4-4-4-12 hex digits, hyphens required. Lowercased
+# (the contract's "Identifiers": ids in capitals name the same resource), as they are stored.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-UUIDStr = Annotated[str, StringConstraints(pattern=UUID_PATTERN, max_length=36)]
+UUIDStr = Annotated[str, StringConstraints(pattern=UUID_PATTERN, max_length=36, to_lower=True)]
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 

@@ -6,11 +6,14 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from .addons import SignInThrottle
 
 # Development users only (the same as the repository's fixtures): never reuse these passwords.
 USERS = {
@@ -20,6 +23,7 @@ USERS = {
             "display_name": "Bob Example", "password": "bob-dev-password"},
 }
 TOKEN_LIFETIME = 86400
+TICKET_LIFETIME = 300  # a stream ticket travels in a URL: minutes, not a day
 DEFAULT_MODEL = "builtin/echo-1"
 
 
@@ -43,6 +47,8 @@ class State:
     configs: dict[str, dict] = field(default_factory=dict)
     shares: dict[str, dict] = field(default_factory=dict)
     read_markers: dict[str, dict] = field(default_factory=dict)      # conversation id -> marker
+    tickets: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # -> user, message, expiry
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins
     seq: int = 0
 
     def next_seq(self) -> int:
@@ -54,6 +60,15 @@ class State:
         token = secrets.token_urlsafe(32)
         self.tokens[token] = username
         return token
+
+    def issue_ticket(self, username: str, message_id: str) -> str:
+        """A stream ticket: `message_id`'s events, as `username`, for TICKET_LIFETIME seconds."""
+        moment = time.monotonic()
+        for old in [t for t, (_, _, expiry) in self.tickets.items() if expiry < moment]:
+            del self.tickets[old]
+        ticket = secrets.token_urlsafe(32)
+        self.tickets[ticket] = (username, message_id, moment + TICKET_LIFETIME)
+        return ticket
 
 
 # -- pagination --------------------------------------------------------------------------------

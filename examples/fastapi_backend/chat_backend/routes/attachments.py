@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 
 from .. import views
-from ..addons import accepts
+from ..addons import accepts, safe_upload
 from ..deps import AttachmentId, MessageId, StateDep, UserDep, own_attachment, own_message
 from ..store import new_id, now, page, sha256
 from .conversations import Cursor, Limit
@@ -28,6 +28,7 @@ def list_attachments(state: StateDep, user: UserDep, message_id: MessageId, limi
 async def create_attachment(state: StateDep, user: UserDep, message_id: MessageId,
                             file: Annotated[UploadFile, File()]) -> dict:
     m = own_message(state, user, message_id)
+    file = safe_upload(file)
     data = await file.read()
     a = {"id": new_id(), "message_id": m["id"], "seq": state.next_seq(),
          "filename": (file.filename or "file")[:255],

@@ -6,14 +6,15 @@ import asyncio
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import views
 from ..addons import accepts
-from ..deps import ConversationId, MessageId, StateDep, UserDep, own_conversation, own_message
+from ..deps import (ConversationId, MessageId, StateDep, UserDep, event_reader, own_conversation,
+                    own_message)
 from ..models import ReplyRequest
-from ..store import DEFAULT_MODEL, assistant_answer
+from ..store import DEFAULT_MODEL, TICKET_LIFETIME, State, assistant_answer
 from .conversations import store_message
 from .messages import parent_in
 
@@ -64,18 +65,32 @@ def create_reply(state: StateDep, user: UserDep, conversation_id: ConversationId
                          "cost_estimate": cost, "sources": sources}, status_code=201)
 
 
+def _reply(state: State, user: dict, message_id: str) -> dict:
+    m = own_message(state, user, message_id)
+    if m["role"] != "assistant":
+        raise HTTPException(404, "This message is not an assistant reply")
+    return m
+
+
 @router.get("/messages/{message_id}/events", operation_id="streamReplyEvents",
-            responses={200: {"content": {"text/event-stream": {}}}})
-def stream_reply_events(state: StateDep, user: UserDep, message_id: MessageId,
+            responses={200: {"content": {"text/event-stream": {}}}, 204: {"description": "No more events"}})
+def stream_reply_events(state: StateDep, user: Annotated[dict, Depends(event_reader)],
+                        message_id: MessageId,
                         last_event_id: Annotated[str | None, Header(pattern=r"^[0-9]{1,9}$",
                                                                      max_length=9)] = None):  # noqa: ANN201
-    m = own_message(state, user, message_id)
-    frames = state.events.get(m["id"])
+    frames = state.events.get(_reply(state, user, message_id)["id"])
     if frames is None:
         raise HTTPException(404, "Reply not found")
     start = 0 if last_event_id is None else int(last_event_id) + 1
-    # The final event is always sent, even to a client that claims to have seen it.
-    frames = frames[start:] or frames[-1:]
-    return StreamingResponse(_stream(frames), media_type="text/event-stream",
+    if start >= len(frames):
+        # The client has the final event: 204 is what stops an EventSource reconnecting.
+        return Response(status_code=204)
+    return StreamingResponse(_stream(frames[start:]), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
 
+
+@router.post("/messages/{message_id}/stream-tickets", operation_id="createStreamTicket",
+             status_code=201)
+def create_stream_ticket(state: StateDep, user: UserDep, message_id: MessageId) -> dict:
+    m = _reply(state, user, message_id)
+    return {"ticket": state.issue_ticket(user["username"], m["id"]), "expires_in": TICKET_LIFETIME}
