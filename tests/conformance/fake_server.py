@@ -147,7 +147,8 @@ def _schema_errors(schema: dict, instance, prefix: list, cap: int | None = 100, 
             for name in extra or [""]:
                 errors.append({"loc": loc + [name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"})
         else:
-            said = error.message if quote else f"Value fails {error.validator} {json.dumps(error.validator_value)}"
+            said = (error.message if quote and not error.schema.get("writeOnly")
+                    else f"Value fails {error.validator} {json.dumps(error.validator_value)}")
             errors.append({"loc": loc, "msg": said[:900], "type": str(error.validator)})
         if with_input:
             errors[-1]["input"] = error.instance
@@ -735,7 +736,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 await form.close()  # uploads are spooled to temporary files
         if body is None and not spec.get("required"):
             return None  # `null` as an optional body means no body
-        errors = _schema_errors(schema, body, ["body"], quote="echo_password_in_msg" in D and media != "application/json",
+        errors = _schema_errors(schema, body, ["body"],
+                                quote=("echo_password_in_msg" in D and media != "application/json")
+                                or ("rob_echo_rejected_value" in D and media == "application/json"),
                                 with_input="echo_input_in_422" in D and media == "application/json")
         if errors:
             raise Invalid(errors)
@@ -919,7 +922,9 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
                                         []).append(time.monotonic())
                 message = {**message, "headers": headers}
                 state["status"] = message["status"]
-                if message["status"] == 422 and "rob_echo_rejected_value" not in D:
+                # Left alone where a defect of its own echoes a value: the rewrite would hide it.
+                if message["status"] == 422 and not D & {"rob_echo_rejected_value", "echo_password_in_msg",
+                                                         "echo_input_in_422"}:
                     state["hold"] = message  # rewritten below: msgs that name no value
                     return
             elif state.get("hold") is not None:
