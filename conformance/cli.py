@@ -12,7 +12,7 @@ from chat_contract.cli import package_version
 
 from . import profiles
 from .config import Config, cache_dir, resolve
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ConnectionProblem
 from .reports import html, json as json_report, junit, terminal
 from .requirements import load
 from .results import Outcome, RequirementResult, RunResult
@@ -75,16 +75,19 @@ def write_reports(config: Config, result: RunResult) -> None:
         json_report.write(result, config.json)
 
 
-def interrupted_result(config: Config, seen: list[RequirementResult], started: float) -> RunResult:
-    """What was judged before Ctrl-C; every requirement not reached is skipped as interrupted."""
+def interrupted_result(config: Config, seen: list[RequirementResult], started: float, *,
+                       crash: str | None = None) -> RunResult:
+    """What was judged before Ctrl-C (or before the deployment stopped answering, `crash`);
+    every requirement not reached is skipped."""
     done = {r.requirement.id: r for r in seen}
     _, requirements = load()
-    results = [done.get(r.id) or RequirementResult(requirement=r, outcome=Outcome.SKIP, reason="interrupted")
+    reason = f"not judged: {crash}" if crash else "interrupted"
+    results = [done.get(r.id) or RequirementResult(requirement=r, outcome=Outcome.SKIP, reason=reason)
                for r in requirements]
     return RunResult(base_url=config.base_url, profile=config.profile,
                      seed=config.seed if config.seed is not None else profiles.DEFAULT_SEED,
-                     results=results, duration=time.monotonic() - started, interrupted=True,
-                     leftovers=["unknown: the run was interrupted before its clean-up"])
+                     results=results, duration=time.monotonic() - started, interrupted=crash is None,
+                     crash=crash, leftovers=["unknown: the run stopped before its clean-up"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run(config, progress=progress)
     except ConfigurationError as exc:
         progress.stop()
+        if isinstance(exc, ConnectionProblem) and progress.results:
+            # The deployment went away mid-run: the verdicts reached so far are still reported.
+            write_reports(config, interrupted_result(config, progress.results, started, crash=str(exc)))
         print(f"chat-contract check: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,10 +20,13 @@ for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/users/me" && break
   sleep 0.2
 done
-# Prism accepts any bearer token, so ready tokens stand in for the two users.
+# Prism answers any sign-in with its example token and one example user for every token: the
+# two users are told apart by their usernames only, and the suite reports what a static mock
+# cannot keep apart (ownership, SEC-003) as failures of the server, not of the configuration.
 set +e
 SCHEMATHESIS_TELEMETRY=false "${CHAT_CONTRACT:-chat-contract}" check \
-  --base-url "http://127.0.0.1:$port" --token prism-user-1 --token-2 prism-user-2 --profile smoke \
+  --base-url "http://127.0.0.1:$port" --username prism-user-1 --password prism-password-1 \
+  --username-2 prism-user-2 --password-2 prism-password-2 --profile smoke \
   --json "$out/report.json" --junit-xml "$out/junit.xml" --html "$out/report.html" | tee "$out/output.txt"
 status=${PIPESTATUS[0]}
 set -e

@@ -74,3 +74,22 @@ def test_a_dropped_connection_fails_that_requirement_while_the_server_still_answ
     assert verdicts["CONV-001"].outcome is Outcome.FAIL
     assert "Connection reset by peer" in verdicts["CONV-001"].findings[0].message
     assert verdicts["CONV-002"].outcome is Outcome.PASS  # the run went on
+
+
+def test_a_deployment_that_stops_answering_mid_run_exits_2_with_the_reports_so_far(tmp_path, capsys, monkeypatch):
+    from conformance.errors import ConnectionProblem
+
+    def server_gone(ctx):  # noqa: ANN001 - the deployment dies while this requirement runs
+        raise ConnectionProblem("POST /api/v1/conversations failed: ConnectError: Connection refused")
+
+    monkeypatch.setitem(REGISTRY, "CONV-002", server_gone)
+    monkeypatch.setattr("conformance.runner._still_answers", lambda ctx: False)
+    report = tmp_path / "r.json"
+    with ServerThread(build_app(frozenset())) as server:
+        code = main(["--base-url", server.url, *FLAGS, "--profile", "smoke", "--only", "conversations",
+                     "--json", str(report)])
+    assert code == 2
+    assert "Connection refused" in capsys.readouterr().err
+    outcomes = {r["id"]: r["outcome"] for r in json.loads(report.read_text())["requirements"]}
+    assert outcomes["CONV-001"] == "pass"  # judged before the deployment went away
+    assert outcomes["CONV-002"] == "skip"
