@@ -52,19 +52,25 @@ def mock(tmp_path) -> Iterator[str]:
         yield server.base_url
 
 
-def test_a_page_on_another_origin_streams_a_reply(page_origin, mock):
+def page_result(url: str) -> str:
+    """What a test page shows in #out once it is no longer 'pending', in Debian's Chromium."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(f"{page_origin}/stream_page.html?api={mock}")
+            page.goto(url)
             page.wait_for_function("document.getElementById('out').textContent !== 'pending'", timeout=30_000)
             shown = page.text_content("#out")
         finally:
             browser.close()
     assert not shown.startswith("ERROR"), shown
+    return shown
+
+
+def test_a_page_on_another_origin_streams_a_reply(page_origin, mock):
+    shown = page_result(f"{page_origin}/stream_page.html?api={mock}")
     result = json.loads(shown)
     assert result["type"].startswith("text/event-stream")
     assert result["events"][0] == "reply.started" and result["events"][-1] == "reply.completed"

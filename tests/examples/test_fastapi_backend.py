@@ -55,13 +55,19 @@ def test_fastapi_example_passes(fastapi_server, tmp_path, profile):
     assert_suite_passes(fastapi_server, profile, tmp_path / "report.json")
 
 
-def test_each_addon_does_what_the_defaults_do_not(fastapi_server):
-    """The pieces docs/conformance.md lists, one request each."""
+@pytest.fixture
+def alice(fastapi_server):
+    """A client of the example's API, signed in as alice."""
     token = httpx.post(f"{fastapi_server}/api/v1/auth/token",
                        data={"username": "alice", "password": _fixture_password("alice")}).json()
     with httpx.Client(base_url=f"{fastapi_server}/api/v1",
                       headers={"Authorization": f"Bearer {token['access_token']}"}) as client:
-        _check_addons(client)
+        yield client
+
+
+def test_each_addon_does_what_the_defaults_do_not(alice):
+    """The pieces docs/conformance.md lists, one request each."""
+    _check_addons(alice)
 
 
 def _check_addons(client: httpx.Client) -> None:
@@ -84,14 +90,10 @@ def _check_addons(client: httpx.Client) -> None:
     assert r.status_code == 422                                                   # uniqueItems
 
 
-def test_the_limits_addons_answer_before_pydantic(fastapi_server):
+def test_the_limits_addons_answer_before_pydantic(fastapi_server, alice):
     """JsonLimits, NoSniff, safe_upload, SignInThrottle and stream tickets (docs/conformance.md)."""
-    token = httpx.post(f"{fastapi_server}/api/v1/auth/token",
-                       data={"username": "alice", "password": _fixture_password("alice")}).json()
-    with httpx.Client(base_url=f"{fastapi_server}/api/v1",
-                      headers={"Authorization": f"Bearer {token['access_token']}"}) as client:
-        _check_limits(client)
-        _check_stream_tickets(client)
+    _check_limits(alice)
+    _check_stream_tickets(alice)
     _check_throttle(fastapi_server)
 
 
