@@ -127,8 +127,10 @@ class ContractValidator:
                         spec_op.body_schemas[media] = body["content"][media]["schema"]
                     json_body = self._deref(body["content"].get("application/json", {})
                                             .get("schema", {}))
+                    # An optional body is `anyOf: [object, null]`: its object's fields count too.
+                    objects = [json_body, *(self._deref(member) for member in json_body.get("anyOf", []))]
                     spec_op.body_uuids = frozenset(
-                        name for name, prop in json_body.get("properties", {}).items()
+                        name for schema in objects for name, prop in schema.get("properties", {}).items()
                         if _is_uuid(self._deref(prop)) or _is_uuid(self._deref(
                             self._deref(prop).get("items", {}))))
                 self.operations[spec_op.operation_id] = spec_op

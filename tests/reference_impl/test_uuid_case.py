@@ -20,3 +20,14 @@ def test_uppercase_ids_in_path_query_and_body(make_api, run):
         assert r.status_code == 200 and r.json()["items"]
         assert all(m["parent_id"] == parent for m in r.json()["items"])
     run(go())
+
+
+def test_an_uppercase_id_in_an_optional_body(make_api, run):
+    """markConversationRead's body is optional (`anyOf: [ReadMarkerUpdate, null]`)."""
+    async def go():
+        api = await (await make_api()).login()
+        messages = (await api.call("GET", f"/api/v1/conversations/{LISBON}/messages")).json()
+        first = messages["items"][0]["id"]
+        r = await api.call("POST", f"/api/v1/conversations/{LISBON}/read", json={"message_id": first.upper()})
+        assert r.status_code == 200, r.text
+    run(go())
