@@ -1,6 +1,6 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    NoSniff -> CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
+    Edge (nosniff, access log) -> CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
                        ContractMiddleware (auth + validation), PreferResponder, Lifespan, Context]
@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -43,7 +44,7 @@ from chat_contract.resources import fixtures_dir, spec_path
 from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
-from .headers import NoSniff
+from .edge import Edge
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError, UndecodableBody,
                      Unauthorized, field_error, send_error)
@@ -56,7 +57,7 @@ from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
 from .recovery import Recovery
-from .routing import MethodGuard, PathTable
+from .routing import ConnexionRoutes, MethodGuard, PathTable
 from .store import Store
 from .streaming import ReplyRunner
 from .throttle import SignInThrottle
@@ -80,6 +81,7 @@ class Settings:
     check_rate: float = 0.0     # share of responses checked against the contract for the journal
     mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
     cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
+    access_log: bool = False    # a line per response on stdout (edge.py; serve: on)
 
 
 @dataclass
@@ -317,6 +319,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     # resolver cannot find fails start-up loudly (same two lines as Connexion's __call__).
     mw = cx.middleware
     mw.app, mw.middleware_stack = mw._build_middleware_stack()
+    _enter_routes_directly(mw.middleware_stack)
     paths = PathTable(contract["paths"])
     mock = MockLayer(JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
                      admin=AdminGuard(JsonErrorsMiddleware(admin_app(state.journal,
@@ -333,7 +336,16 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                         "Preference-Applied"],
     )
     atexit.register(clean_up)  # an app used without a server (tests) cleans up at exit
-    return NoSniff(asgi), state
+    return Edge(asgi, log=sys.stdout if settings.access_log else None), state
+
+
+def _enter_routes_directly(stack: list[Any]) -> None:
+    """Put ConnexionRoutes in front of the router of Connexion's RoutingMiddleware."""
+    routing = [layer for layer in stack if isinstance(layer, RoutingMiddleware)]
+    if len(routing) != 1:
+        raise RuntimeError("expected one RoutingMiddleware in Connexion's middleware stack")
+    for mount in routing[0].router.routes:  # one Mount per API; the contract is one API
+        mount.app = ConnexionRoutes(mount.app)
 
 
 def _once(build):

@@ -32,11 +32,14 @@ def main(argv: list[str]) -> int:
     from .cli import _quiet_import_warnings, log_config
     _quiet_import_warnings()  # before Connexion is imported (by app and proxy)
     from .app import load_contract
+    from .edge import Edge
     from .proxy import Proxy
     proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout)
     base = f"http://{args.host}:{args.port}"
     print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
           flush=True)
     print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
-    uvicorn.run(proxy, host=args.host, port=args.port, access_log=True, log_config=log_config())
+    # The proxy passes the upstream's headers on as they are (no nosniff of its own).
+    uvicorn.run(Edge(proxy, nosniff=False, log=sys.stdout), host=args.host, port=args.port,
+                access_log=False, log_config=log_config())
     return 0

@@ -1,11 +1,12 @@
 """Which contract path a request path means, with OpenAPI's precedence: concrete paths first.
 
-OpenAPI says a concrete path wins over a templated one that also matches (`/conversations/
-bulk-delete` over `/conversations/{conversation_id}`). Connexion hands its routes to Starlette,
-which takes the first route matching path *and* method, so on its own it would route
-`PATCH /conversations/bulk-delete` to `updateConversation`. `PathTable` decides the path first,
-then the method: a method the chosen path does not declare is a 405 whose `Allow` lists what
-that path does declare. `MethodGuard` applies it to every request before Connexion routes it.
+OpenAPI says a concrete path wins over a templated one that also matches (`/items/search`
+over `/items/{item_id}`). Connexion hands its routes to Starlette, which takes the first route
+matching path *and* method, so on its own it would route `PATCH /items/search` to the template's
+PATCH. `PathTable` decides the path first, then the method: a method the chosen path does not
+declare is a 405 whose `Allow` lists what that path does declare. `MethodGuard` applies it to
+every request before Connexion routes it, and leaves the contract path it matched in the scope,
+where `ConnexionRoutes` finds Connexion's route for it without trying every route in turn.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError, send_error
 
-__all__ = ["PathTable", "MethodGuard", "Route", "specificity"]
+__all__ = ["PathTable", "MethodGuard", "Route", "ConnexionRoutes", "specificity"]
+
+PATH_KEY = "chat_contract.path"  # the scope entry holding the contract path MethodGuard matched
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -77,8 +81,36 @@ class MethodGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             found = self.table.match(scope["path"])
-            if found is not None and scope["method"] not in found.methods:
-                await send_error(send, ApiError("Method Not Allowed", status=405,
-                                                headers={"Allow": found.allow}))
-                return
+            if found is not None:
+                if scope["method"] not in found.methods:
+                    await send_error(send, ApiError("Method Not Allowed", status=405,
+                                                    headers={"Allow": found.allow}))
+                    return
+                scope[PATH_KEY] = found.template
         await self.app(scope, receive, send)
+
+
+class ConnexionRoutes:
+    """Connexion's router, entered at the route for the contract path MethodGuard matched.
+
+    Starlette's router tries Connexion's 38 routes one after another, a regular expression
+    each: about 10% of a read's time (py-spy under wrk). The route is the same one Starlette
+    would pick: it still matches the request itself (path parameters, method), and anything
+    it does not match fully goes to Connexion's router as before.
+    """
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.routes = {(route.path, method): route for route in router.routes
+                       for method in getattr(route, "methods", None) or ()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get((scope.get(PATH_KEY), scope.get("method")))
+        if route is not None:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.setdefault("router", self.router)
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
