@@ -102,7 +102,8 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
         # Every peer is stopped however this block ends: a missing Prism, a wrk failure or SIGTERM.
         with contextlib.ExitStack() as stack:
             port = free_port()
-            peers.append(stack.enter_context(Server("starlette", starlette_command(port, bodies_file), port,
+            # Bare Starlette gets as many worker processes as the reference server: equal terms.
+            peers.append(stack.enter_context(Server("starlette", starlette_command(port, bodies_file, args.workers), port,
                                                     answers("/api/v1/conversations", statuses={200}))))
             if "prism" not in args.skip:
                 port = free_port()

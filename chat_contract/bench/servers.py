@@ -103,8 +103,9 @@ def prism_command(port: int, spec: Path) -> list[str]:
     return [prism, "mock", str(spec), "--host", HOST, "--port", str(port), "-v", "silent"]
 
 
-def starlette_command(port: int, bodies: Path) -> list[str]:
-    return [sys.executable, "-m", "chat_contract.bench.starlette_peer", str(port), str(bodies)]
+def starlette_command(port: int, bodies: Path, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "chat_contract.bench.starlette_peer", str(port), str(bodies),
+            str(workers)]
 
 
 def _node_tool(name: str) -> str:

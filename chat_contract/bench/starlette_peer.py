@@ -7,6 +7,7 @@ ratio to it says what the contract machinery (routing, validation, storage) cost
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from starlette.applications import Starlette
@@ -39,14 +40,23 @@ def build_app(bodies: dict[str, bytes]) -> Starlette:
     )
 
 
+_BODIES_VARIABLE = "CHAT_CONTRACT_BENCH_BODIES"
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn's worker processes: the bodies file is named in the environment."""
+    with open(os.environ[_BODIES_VARIABLE], encoding="utf-8") as handle:
+        return build_app({k: v.encode() for k, v in json.load(handle).items()})
+
+
 def main() -> None:
-    """`python -m chat_contract.bench.starlette_peer PORT BODIES.json`, run by the benchmark."""
+    """`python -m chat_contract.bench.starlette_peer PORT BODIES.json [WORKERS]`, run by the benchmark."""
     import uvicorn
 
-    port, bodies_file = int(sys.argv[1]), sys.argv[2]
-    with open(bodies_file, encoding="utf-8") as handle:
-        bodies = {k: v.encode() for k, v in json.load(handle).items()}
-    uvicorn.run(build_app(bodies), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    port, workers = int(sys.argv[1]), int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    os.environ[_BODIES_VARIABLE] = sys.argv[2]
+    uvicorn.run("chat_contract.bench.starlette_peer:app_from_env", factory=True, host="127.0.0.1",
+                port=port, workers=workers, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":
