@@ -12,6 +12,7 @@ problem+json, while ContractMiddleware implements the contract's 401 and FastAPI
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import re
@@ -57,6 +58,7 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
+from .offload import Offload
 from .recovery import Recovery
 from .routing import ConnexionRoutes, MethodGuard, PathTable
 from .store import Store
@@ -130,10 +132,12 @@ def _replay(body: bytes, original: Receive) -> Receive:
 class ContractMiddleware:
     """Per routed operation: authenticate, read the body within its limit, validate it."""
 
-    def __init__(self, app: ASGIApp, *, state: State, validator: ContractValidator) -> None:
+    def __init__(self, app: ASGIApp, *, state: State, validator: ContractValidator,
+                 offload: Offload) -> None:
         self.app = app
         self.state = state
         self.validator = validator
+        self.offload = offload  # large JSON bodies are validated in a helper process
         self.by_handler = {handler_name(op.tag, op_id): op
                            for op_id, op in validator.operations.items()}
         # The same functions Connexion's resolver found (it fails start-up if one is missing).
@@ -220,9 +224,9 @@ class ContractMiddleware:
         if "cookie" in headers:
             cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
         try:
-            parsed = self.validator.validate(op, scope.get("path_params", {}),
-                                             scope.get("query_string", b""), headers, cookies,
-                                             media_type, body, form)
+            parsed = await self.offload.validate(op, scope.get("path_params", {}),
+                                                 scope.get("query_string", b""), headers,
+                                                 cookies, media_type, body, form)
         except ApiError:
             for value in (form or {}).values():
                 if isinstance(value, UploadFile):
@@ -280,6 +284,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
+    offload = Offload(validator, contract)
     state.journal = Journal()
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
@@ -289,15 +294,20 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         on_evict=state.journal.forget)
 
     def clean_up() -> None:
+        offload.close()
         state.sessions.close()
         if settings.data_dir is None and not settings.db_path:
             shutil.rmtree(data_dir, ignore_errors=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
-        # uvicorn runs this on a graceful stop, in every worker: atexit does not run when
+        # A server starts its helper for large bodies at once, in the background, so the
+        # first hostile bodies do not find it still starting (offload.py).
+        helper = asyncio.get_running_loop().create_task(offload.start())
+        # uvicorn runs the rest on a graceful stop, in every worker: atexit does not run when
         # uvicorn re-raises SIGTERM, so temporary state would otherwise be left behind.
         yield
+        helper.cancel()
         clean_up()
 
     cx = connexion.AsyncApp(
@@ -309,7 +319,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                                             spec_path="/openapi.json"),
     )
     cx.add_middleware(ContractMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT,
-                      state=state, validator=validator)
+                      state=state, validator=validator, offload=offload)
     cx.add_middleware(PreferResponder, position=MiddlewarePosition.BEFORE_CONTEXT,
                       catalogue=_once(lambda: Catalogue(contract)),
                       operation_for={handler_name(op.tag, op_id): op_id
