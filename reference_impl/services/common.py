@@ -18,7 +18,7 @@ def new_id() -> str:
 
 def now() -> str:
     """UTC, fixed width with microseconds, so stored strings sort like the instants."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
 
 
 def parse_instant(text: str) -> str:

@@ -69,7 +69,8 @@ def create(store: Store, user_id: str, conversation_id: str, body: dict[str, Any
                   input_tokens=tokens if role == "user" else 0,
                   output_tokens=tokens if role == "assistant" else 0,
                   metadata=body.get("metadata"))
-    return message_out(store, store.one("SELECT * FROM messages WHERE id = ?", row["id"]))
+    # The row as stored (JSON columns as values); a new message has no attachments yet.
+    return message_out(store, row, attachments=[])
 
 
 def get(store: Store, user_id: str, message_id: str) -> dict[str, Any]:
