@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--seconds", type=float, help="seconds per measurement (default 10, --quick 2)")
     p.add_argument("--workers", type=int, default=1, help="reference server worker processes")
-    p.add_argument("--skip", action="append", default=[], choices=["prism", "conformance", "scale", "abuse"],
+    p.add_argument("--skip", action="append", default=[],
+                   choices=["prism", "conformance", "scale", "abuse", "costs"],
                    help="leave out a part of the run (repeatable)")
     return p
 
@@ -105,6 +106,14 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
             # Bare Starlette gets as many worker processes as the reference server: equal terms.
             peers.append(stack.enter_context(Server("starlette", starlette_command(port, bodies_file, args.workers), port,
                                                     answers("/api/v1/conversations", statuses={200}))))
+            if "costs" not in args.skip:
+                # The same server without its access log, on the same database (same tokens and
+                # ids): what the default access log costs, measured side by side.
+                port = free_port()
+                peers.append(stack.enter_context(Server(
+                    "reference-no-access-log",
+                    reference_command(port, tmp / "throughput.db", args.workers, "--no-access-log"),
+                    port, _logs_in)))
             if "prism" not in args.skip:
                 port = free_port()
                 peers.append(stack.enter_context(Server("prism", prism_command(port, spec_path()), port,
@@ -126,6 +135,10 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
                     }
                     _progress(f"{endpoint:<7} {server.name:<10} {result.requests_per_second:>9.0f} req/s")
     ours = figures["servers"]["reference"]
+    if "reference-no-access-log" in figures["servers"]:
+        quiet = figures["servers"]["reference-no-access-log"]
+        figures["access_log_cost"] = {e: 1 - ours[e]["rps"] / quiet[e]["rps"] for e in ENDPOINTS}
+        figures["validation_us"] = _validation_cost(_requests("http://127.0.0.1", token, conversation_id))
     figures["ratios"] = {
         endpoint: {
             **({"ratio_vs_prism": ours[endpoint]["rps"] / figures["servers"]["prism"][endpoint]["rps"]}
@@ -135,6 +148,34 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
         for endpoint in ENDPOINTS
     }
     return figures
+
+
+def _validation_cost(requests: dict[str, Request]) -> dict[str, float]:
+    """Microseconds the reference server's request validation takes for each endpoint's request
+    (in this process, best of 5 rounds of 2,000): compare with 1e6 / req/s, a request's time."""
+    import timeit
+    from urllib.parse import urlsplit
+
+    from reference_impl.app import load_contract
+    from reference_impl.validation import ContractValidator
+
+    validator = ContractValidator(load_contract())
+    operations = {"list": ("listConversations", {}), "get": ("getConversation", "conversation_id"),
+                  "create": ("createMessage", "conversation_id")}
+    costs = {}
+    for endpoint, request in requests.items():
+        operation_id, path_param = operations[endpoint]
+        url = urlsplit(request.url)
+        params = {path_param: url.path.split("/")[4]} if path_param else {}
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        media = headers.get("content-type")
+        body = (request.body or "").encode()
+        op = validator.operations[operation_id]
+
+        def call() -> None:
+            validator.validate(op, params, url.query.encode(), headers, {}, media, body)
+        costs[endpoint] = min(timeit.repeat(call, number=2000, repeat=5)) / 2000 * 1e6
+    return costs
 
 
 def measure_startup(tmp: Path, runs: int) -> float:
@@ -211,6 +252,9 @@ def render(figures: dict) -> str:
     for endpoint, ratios in figures["ratios"].items():
         parts = [f"{k.removeprefix('ratio_')} {v:.2f}x" for k, v in ratios.items()]
         lines.append(f"{endpoint:<8} reference " + ", ".join(parts))
+    for endpoint, cost in figures.get("access_log_cost", {}).items():
+        lines.append(f"{endpoint:<8} access log costs {cost:.0%} of throughput; request validation "
+                     f"{figures['validation_us'][endpoint]:.0f} us per request")
     if "startup_s" in figures:
         lines.append(f"start-up to first successful login: {figures['startup_s']:.2f} s")
     for profile, timing in figures.get("conformance", {}).items():

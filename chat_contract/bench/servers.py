@@ -93,9 +93,9 @@ def answers(path: str, *, statuses: set[int]) -> Callable[[str], bool]:
     return probe
 
 
-def reference_command(port: int, db: Path, workers: int = 1) -> list[str]:
+def reference_command(port: int, db: Path, workers: int = 1, *extra: str) -> list[str]:
     return [sys.executable, "-m", "chat_contract.cli", "serve", "--host", HOST, "--port", str(port),
-            "--db", str(db), "--workers", str(workers)]
+            "--db", str(db), "--workers", str(workers), *extra]
 
 
 def prism_command(port: int, spec: Path) -> list[str]:

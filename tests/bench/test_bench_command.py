@@ -24,12 +24,15 @@ def test_quick_bench_produces_every_figure(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     figures = json.loads(out.read_text())
-    for server in ("reference", "prism", "starlette"):
+    for server in ("reference", "reference-no-access-log", "prism", "starlette"):
         for endpoint in ("list", "get", "create"):
             measured = figures["servers"][server][endpoint]
             assert measured["rps"] > 0 and 0 < measured["p50_ms"] <= measured["p99_ms"]
     for endpoint in ("list", "get", "create"):
         assert set(figures["ratios"][endpoint]) == {"ratio_vs_prism", "ratio_vs_starlette"}
+    # What the defaults cost: the access log (a share of throughput) and validation (µs).
+    assert set(figures["access_log_cost"]) == set(figures["validation_us"]) == {"list", "get", "create"}
+    assert all(0 < us < 10_000 for us in figures["validation_us"].values())
     assert figures["startup_s"] > 0
     assert figures["conformance"]["smoke"]["seconds"] > 0
     assert set(figures["list_latency"]["conversations"]) == {"100", "100000"}
