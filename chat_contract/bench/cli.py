@@ -156,10 +156,12 @@ def _validation_cost(requests: dict[str, Request]) -> dict[str, float]:
     import timeit
     from urllib.parse import urlsplit
 
-    from reference_impl.app import load_contract
+    import yaml
+
     from reference_impl.validation import ContractValidator
 
-    validator = ContractValidator(load_contract())
+    with open(spec_path(), encoding="utf-8") as handle:
+        validator = ContractValidator(yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     operations = {"list": ("listConversations", {}), "get": ("getConversation", "conversation_id"),
                   "create": ("createMessage", "conversation_id")}
     costs = {}

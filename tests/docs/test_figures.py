@@ -81,6 +81,14 @@ def test_benchmark_table_matches_bench_json():
                 f"{scale['conversations']['100']['p50_ms']:.2f} ms at 100 conversations and "
                 f"{scale['conversations']['100000']['p50_ms']:.2f} ms at 100,000 (ratio {scale['ratio_p50']:.2f})")
     assert sentence in README
+    abuse = figures["abuse"]
+    assert (f"reads (8 connections) keep a p99 of {abuse['reads_under_abuse']['p99_ms']:.1f} ms "
+            f"against {abuse['reads_alone']['p99_ms']:.1f} ms alone") in README
+    cost, micro = figures["access_log_cost"], figures["validation_us"]
+    assert (f"the access log changed throughput by {cost['list']:.0%} (list), {cost['get']:.0%} "
+            f"(get) and {cost['create']:.0%} (create)") in README
+    assert (f"request validation takes {micro['list']:.0f} µs (list), {micro['get']:.0f} µs (get) "
+            f"and {micro['create']:.0f} µs (create)") in README
 
 
 @pytest.mark.parametrize("endpoint", ["list", "get", "create"])
