@@ -11,7 +11,7 @@ feature with no 3.0 equivalent, e.g. `if`/`then`, `unevaluatedProperties`, `$def
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 from .routing import specificity
@@ -48,7 +48,7 @@ def to_openapi30(spec31: dict[str, Any]) -> dict[str, Any]:
     for key in ("webhooks", "jsonSchemaDialect"):
         if key in spec31:
             raise BridgeError(f"{key!r} has no OpenAPI 3.0 equivalent")
-    spec = copy.deepcopy(spec31)
+    spec = json.loads(json.dumps(spec31))  # a deep copy: the contract is JSON (served as JSON)
     spec["openapi"] = "3.0.3"
     # Connexion's router takes the first route matching path and method; listing concrete
     # paths before templated ones gives OpenAPI's precedence for methods both declare

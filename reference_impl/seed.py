@@ -18,7 +18,7 @@ __all__ = ["load", "read_seed"]
 
 def read_seed(folder: Path) -> dict[str, Any]:
     with open(folder / "seed.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load(store: Store, folder: Path) -> list[dict[str, str]]:
