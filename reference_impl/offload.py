@@ -18,12 +18,14 @@ started for the next large body.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Iterator
 
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
@@ -47,6 +49,22 @@ def _validate_in_helper(operation_id: str, *args: Any) -> ParsedRequest:
     assert _helper_validator is not None
     parsed = _helper_validator.validate(_helper_validator.operations[operation_id], *args)
     return dataclasses.replace(parsed, raw_body=b"")  # the caller has the bytes already
+
+
+@contextlib.contextmanager
+def _helper_ignores_ctrl_c() -> Iterator[None]:
+    """Ctrl-C in a terminal reaches the whole process group, helper included, which would die
+    with a traceback (even while still importing). An ignored signal stays ignored across the
+    helper's exec, so SIGINT is ignored while it is started; the server stops its helper itself,
+    and a helper whose server is gone ends at its closed pipe."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handlers (and the server's is that one)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class Offload:
@@ -86,7 +104,8 @@ class Offload:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_helper, initargs=(self._contract,))
-                self._started = self._pool.submit(_ready)
+                with _helper_ignores_ctrl_c():
+                    self._started = self._pool.submit(_ready)  # starts the process
             assert self._started is not None
             return self._pool, self._started
 
