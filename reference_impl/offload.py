@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import multiprocessing
+import os
 import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +39,10 @@ _helper_validator: ContractValidator | None = None  # in the helper process only
 
 def _start_helper(contract: dict[str, Any]) -> None:
     global _helper_validator
+    # The helper's work is the hostile kind (megabyte bodies); the server's event loop is what
+    # every other client waits on. On a busy machine the scheduler should favour the loop.
+    with contextlib.suppress(OSError):
+        os.nice(10)
     _helper_validator = ContractValidator(contract)
 
 
