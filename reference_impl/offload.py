@@ -3,9 +3,10 @@
 Decoding, bounding and validating a 1 MiB body takes 60-110 ms, and on the event loop no
 other request moves meanwhile: while one client sent such bodies, other clients' reads went
 from a p99 of 11 ms to 94 ms (`chat-contract bench`, abuse scenario). A body over
-OFFLOAD_BYTES is validated by the same code in a helper process, one per server process,
-started at the first such body (which, like any that arrives before the helper is ready, is
-validated in place); the event loop serves everyone else meanwhile. Smaller bodies
+OFFLOAD_BYTES is validated by the same code in a helper process, one per server process, at
+a lower priority than the server (the loop is what every other client waits on), started with
+the server or at the first such body (validated in place, as is any body arriving before the
+helper is ready); the event loop serves everyone else meanwhile. Smaller bodies
 (every ordinary request: the contract's longest message is 32,000 characters) are validated
 in place, where a round trip to another process would cost more than it saves.
 
