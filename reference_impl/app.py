@@ -15,9 +15,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import hashlib
-import json
-import os
 import re
 import shutil
 import sys
@@ -28,7 +25,6 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import connexion
-import yaml
 from connexion.middleware import MiddlewarePosition
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -44,15 +40,16 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat_contract.resources import fixtures_dir, spec_path
+from chat_contract.resources import fixtures_dir
 
 from . import auth, seed
 from .body import read_body
 from .bridge import to_openapi30
+from .contract import load_contract
 from .edge import Edge
 from .swagger import ServedSwaggerUI
-from .errors import (ApiError, JsonErrorsMiddleware, RequestValidationError, UndecodableBody,
-                     Unauthorized, field_error, send_error)
+from .errors import (ApiError, JsonErrorsMiddleware, UndecodableBody,
+                     Unauthorized, send_error)
 from .mock.admin import admin_app
 from .mock.canned import Catalogue
 from .mock.conformity import ResponseChecker
@@ -260,39 +257,6 @@ async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:
     return out
 
 
-def load_contract() -> dict[str, Any]:
-    """The contract, parsed; from a JSON copy in the user's cache when one matches its bytes.
-
-    Parsing the YAML takes about 0.1 s of every start-up even with libyaml (its constructor is
-    Python); the same document as JSON loads in a millisecond. The copy is named by the YAML's
-    SHA-256, so an edited contract is never read from a stale copy, and it is written only when
-    the JSON reads back equal to what the YAML gave (no dates, no non-string keys).
-    """
-    raw = spec_path().read_bytes()
-    cached = _cache_dir() / f"openapi-{hashlib.sha256(raw).hexdigest()}.json"
-    try:
-        return json.loads(cached.read_bytes())
-    except (OSError, ValueError):
-        pass
-    # libyaml's parser when present: the pure-Python one costs ~0.4 s of start-up.
-    contract = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    try:
-        text = json.dumps(contract)
-        if json.loads(text) == contract:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(cached)  # atomic: a concurrent reader sees all of it or nothing
-    except (OSError, TypeError, ValueError):
-        pass  # no cache then: the next start parses the YAML again
-    return contract
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "chat-contract"
-
-
 def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     """The ASGI app and its state (store, reply runner); fixtures loaded idempotently."""
     settings = settings or Settings()
@@ -313,7 +277,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
-    offload = Offload(validator, contract)
+    offload = Offload(validator)
     state.journal = Journal()
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,

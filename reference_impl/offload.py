@@ -29,6 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator
 
+from .contract import load_contract
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
 __all__ = ["Offload", "OFFLOAD_BYTES"]
@@ -38,13 +39,15 @@ OFFLOAD_BYTES = 64 * 1024
 _helper_validator: ContractValidator | None = None  # in the helper process only
 
 
-def _start_helper(contract: dict[str, Any]) -> None:
+def _start_helper() -> None:
     global _helper_validator
     # The helper's work is the hostile kind (megabyte bodies); the server's event loop is what
     # every other client waits on. On a busy machine the scheduler should favour the loop.
     with contextlib.suppress(OSError):
         os.nice(10)
-    _helper_validator = ContractValidator(contract)
+    # The contract is read here, not sent: a spawn payload bigger than a pipe's buffer blocked
+    # the server for good when the helper died before reading it (SIGTERM to the group).
+    _helper_validator = ContractValidator(load_contract())
 
 
 def _ready() -> None:
@@ -76,9 +79,8 @@ def _helper_ignores_ctrl_c() -> Iterator[None]:
 class Offload:
     """`validate` as ContractValidator does it, in a helper process for large JSON bodies."""
 
-    def __init__(self, validator: ContractValidator, contract: dict[str, Any]) -> None:
+    def __init__(self, validator: ContractValidator) -> None:
         self.validator = validator
-        self._contract = contract
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
@@ -109,7 +111,7 @@ class Offload:
                 # whose locks a forked child could inherit held.
                 self._pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_helper, initargs=(self._contract,))
+                    initializer=_start_helper)
                 with _helper_ignores_ctrl_c():
                     self._started = self._pool.submit(_ready)  # starts the process
             assert self._started is not None

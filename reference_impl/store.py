@@ -16,11 +16,17 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import ServiceUnavailable
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Store"]
 
@@ -82,6 +88,7 @@ CREATE TABLE IF NOT EXISTS prices (
   currency TEXT NOT NULL);
 """
 
+WRITE_WAIT = 10.0  # seconds a write waits for another process's (busy_timeout, the same)
 JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "snapshot"}
 
 
@@ -141,13 +148,17 @@ class Store:
         self.conn.row_factory = _row
         if db_path:
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn.execute(f"PRAGMA busy_timeout={int(WRITE_WAIT * 1000)}")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             # Checkpoints (copying the WAL into the database, with an fsync) run on a thread
             # of their own rather than inside whichever request's COMMIT crossed the WAL size
             # limit: on the event loop they stalled every request for tens of milliseconds.
             self.conn.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = _Checkpointer(db_path)
+            # Writers of several worker processes queue on this file's lock: SQLite alone
+            # makes a waiting writer sleep and poll (1, 2, 5, 10 ms...), which left both
+            # workers idle while writes queued; a lock wakes the next writer at once.
+            self._writers = open(db_path + ".lock", "a+b")  # noqa: SIM115 - closed in close()
         with self._lock:
             self.conn.executescript(SCHEMA)
 
@@ -155,12 +166,13 @@ class Store:
         checkpointer = getattr(self, "_checkpointer", None)
         if checkpointer is not None:
             checkpointer.stop()
+            self._writers.close()
         self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write, all or nothing; IMMEDIATE so other processes wait instead of failing."""
-        with self._lock, _busy_is_503():
+        with self._lock, self._other_processes(), _busy_is_503():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -169,6 +181,28 @@ class Store:
                     self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _other_processes(self) -> Iterator[None]:
+        writers = getattr(self, "_writers", None)
+        if writers is None or fcntl is None:  # in memory (one process), or no flock here
+            yield
+            return
+        deadline = None
+        while True:  # at most WRITE_WAIT, like SQLite's busy_timeout: a stopped worker is a 503
+            try:
+                fcntl.flock(writers, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = time.monotonic()
+                deadline = deadline or now + WRITE_WAIT
+                if now > deadline:
+                    raise ServiceUnavailable("The database is busy; retry shortly") from None
+                time.sleep(0.0002)  # a write holds the lock for about a tenth of a millisecond
+        try:
+            yield
+        finally:
+            fcntl.flock(writers, fcntl.LOCK_UN)
 
     def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         with self._lock, _busy_is_503():

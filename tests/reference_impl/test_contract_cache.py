@@ -1,11 +1,11 @@
-"""app.load_contract: the parsed contract comes from a JSON copy named by the YAML's SHA-256."""
+"""contract.load_contract: the parsed contract comes from a JSON copy named by the YAML's SHA-256."""
 
 from __future__ import annotations
 
 import yaml
 
 from chat_contract.resources import spec_path
-from reference_impl import app
+from reference_impl import contract as app
 
 
 def _yaml(path) -> dict:

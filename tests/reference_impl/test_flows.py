@@ -1,6 +1,5 @@
 """Every operation's success path and documented errors, responses checked against the contract."""
 
-import asyncio
 
 from reference_impl.services.common import encode_cursor
 
