@@ -87,7 +87,7 @@ def test_benchmark_table_matches_bench_json():
     cost, micro = figures["access_log_cost"], figures["validation_us"]
     assert (f"the access log changed throughput by {cost['list']:.0%} (list), {cost['get']:.0%} "
             f"(get) and {cost['create']:.0%} (create)") in README
-    assert (f"request validation takes {micro['list']:.0f} µs (list), {micro['get']:.0f} µs (get) "
+    assert (f"Request validation takes {micro['list']:.0f} µs (list), {micro['get']:.0f} µs (get) "
             f"and {micro['create']:.0f} µs (create)") in README
 
 
