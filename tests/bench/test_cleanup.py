@@ -47,7 +47,7 @@ def test_a_missing_prism_stops_the_peers_already_started(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "prism_command", no_prism)
     with pytest.raises(FileNotFoundError):
         cli.measure_throughput(tmp_path, cli._parser().parse_args(["--quick"]), seconds=1)
-    assert {server.name for server in started} == {"reference", "starlette"}
+    assert {server.name for server in started} == {"reference", "starlette", "reference-no-access-log"}
     assert all(server.process.poll() is not None for server in started)
 
 
