@@ -1,6 +1,7 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    Edge (nosniff, access log) -> CORS -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
+    Edge (nosniff, access log) -> CORS
+         -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
                        ContractMiddleware (auth + validation), PreferResponder, Lifespan, Context]

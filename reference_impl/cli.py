@@ -43,8 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also allow this browser origin, e.g. http://192.168.1.20:5173 for a "
                         "phone on the LAN (repeatable; localhost and loopback are always allowed)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
-                   help="leave out the line per response on stdout (it costs about a tenth of a "
-                        "read's time)")
+                   help="leave out the line per response on stdout")
     p.add_argument("--reload", action="store_true",
                    help="development: restart when the contract or the fixtures change")
     return p

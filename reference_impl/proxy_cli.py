@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
 
     from .cli import _quiet_import_warnings, log_config
     _quiet_import_warnings()  # before Connexion is imported (by app and proxy)
-    from .app import load_contract
+    from .contract import load_contract
     from .edge import Edge
     from .proxy import Proxy
     proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout)

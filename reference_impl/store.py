@@ -19,7 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from .errors import ServiceUnavailable
 
@@ -146,6 +146,7 @@ class Store:
         self.conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False,
                                     isolation_level=None)
         self.conn.row_factory = _row
+        self._writers: BinaryIO | None = None  # the lock file workers sharing a database queue on
         if db_path:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA busy_timeout={int(WRITE_WAIT * 1000)}")
@@ -166,6 +167,7 @@ class Store:
         checkpointer = getattr(self, "_checkpointer", None)
         if checkpointer is not None:
             checkpointer.stop()
+        if self._writers is not None:
             self._writers.close()
         self.conn.close()
 
@@ -184,7 +186,7 @@ class Store:
 
     @contextmanager
     def _other_processes(self) -> Iterator[None]:
-        writers = getattr(self, "_writers", None)
+        writers = self._writers
         if writers is None or fcntl is None:  # in memory (one process), or no flock here
             yield
             return

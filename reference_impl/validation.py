@@ -201,12 +201,16 @@ class ContractValidator:
                     return errors
         return []
 
+    def _target(self, ref: str) -> Any:
+        """The node a local `$ref` names (one hop)."""
+        node: Any = self._raw
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part]
+        return node
+
     def _deref(self, obj: dict) -> dict:
         while "$ref" in obj:
-            node: Any = self._raw
-            for part in obj["$ref"].lstrip("#/").split("/"):
-                node = node[part]
-            obj = node
+            obj = self._target(obj["$ref"])
         return obj
 
     def _compile(self, schema: SchemaPath) -> SchemaCheck:
@@ -218,9 +222,9 @@ class ContractValidator:
         node: Any = self._raw
         at: list[str] = []
         for part in parts:
-            while isinstance(node, dict) and "$ref" in node:
-                at = node["$ref"].removeprefix("#/").split("/")
-                node = self._deref(node)
+            while isinstance(node, dict) and "$ref" in node:  # one hop at a time
+                at = node["$ref"].lstrip("#/").split("/")
+                node = self._target(node["$ref"])
             node = node[part]
             at.append(str(part).replace("~", "~0").replace("/", "~1"))
         return "#/" + "/".join(at)

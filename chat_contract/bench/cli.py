@@ -156,12 +156,10 @@ def _validation_cost(requests: dict[str, Request]) -> dict[str, float]:
     import timeit
     from urllib.parse import urlsplit
 
-    import yaml
-
+    from reference_impl.contract import load_contract
     from reference_impl.validation import ContractValidator
 
-    with open(spec_path(), encoding="utf-8") as handle:
-        validator = ContractValidator(yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    validator = ContractValidator(load_contract())
     operations = {"list": ("listConversations", {}), "get": ("getConversation", "conversation_id"),
                   "create": ("createMessage", "conversation_id")}
     costs = {}
