@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import time
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import quote
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from .mock.conformity import ResponseChecker
 from .mock.journal import Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
 from .mock.sessions import DEFAULT
+from .proxy_target import UpstreamBase
 from .routing import specificity
 from .validation import ContractValidator, OperationSpec
 
@@ -82,6 +84,7 @@ class Proxy:
                  timeout: float = 60.0, mock_token: str | None = None) -> None:
         self.mock_token = admin_token(mock_token)
         self.upstream = upstream.rstrip("/")
+        self.base = UpstreamBase(upstream)  # the only host requests are sent to
         self.validator = ContractValidator(contract)
         self.checker = ResponseChecker(contract)
         self.operations = _Operations(contract)
@@ -114,15 +117,20 @@ class Proxy:
                          [str(exc)])
             return
         query = scope.get("query_string", b"").decode("latin-1")
-        violations = await self._check_request(scope, header_map, query, body)
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        url = httpx.URL(self.upstream + raw_path)
-        if query:
-            url = url.copy_with(query=query.encode("latin-1"))
-        request = self.client.build_request(scope["method"], url, content=body,
-                                            headers=[(k, v) for k, v in headers
-                                                     if k not in _HOP])
         session = header_map.get("x-mock-session", DEFAULT)
+        try:
+            url = self.base.url(scope.get("raw_path") or quote(scope["path"]).encode(),
+                                query.encode("latin-1"))
+        except ApiError as exc:
+            await send_error(send, exc)
+            self._record(session, scope, query, exc.status, started, [f"request: {exc}"])
+            return
+        violations = await self._check_request(scope, header_map, query, body)
+        # Header values go on as the bytes that came (httpx would refuse non-ASCII text).
+        request = self.client.build_request(
+            scope["method"], url, content=body,
+            headers=[(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower()
+                     not in _HOP])
         try:
             response = await self.client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -191,7 +199,10 @@ class Proxy:
         media_type = headers.get("content-type", "").split(";")[0].strip().lower() or None
         cookies = {}
         if "cookie" in headers:
-            cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
+            try:
+                cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
+            except CookieError:
+                cookies = {}  # judged as absent; forwarded as sent
         form = None
         try:
             if len(body) > op.body_limit:
