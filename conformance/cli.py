@@ -13,6 +13,7 @@ from chat_contract.cli import package_version
 from . import profiles
 from .config import Config, cache_dir, resolve
 from .errors import ConfigurationError, ConnectionProblem
+from .redaction import redact
 from .reports import html, json as json_report, junit, terminal
 from .requirements import load
 from .results import Outcome, RequirementResult, RunResult
@@ -119,14 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ConnectionProblem) and progress.results:
             # The deployment went away mid-run: the verdicts reached so far are still reported.
             write_reports(config, interrupted_result(config, progress.results, started, crash=str(exc)))
-        print(f"chat-contract check: {exc}", file=sys.stderr)
+        print(redact(f"chat-contract check: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         progress.stop()
         if config is None:
             return 130
         result = interrupted_result(config, progress.results, started)
-        print(terminal.render(result))
+        print(terminal.render(result))  # redacted, as every report
         write_reports(config, result)
         print("chat-contract check: interrupted; the reports hold what was judged so far", file=sys.stderr)
         return 130
@@ -136,5 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     print(terminal.render(result))
     write_reports(config, result)
     if result.crash:  # exit 2, one line; the reports above hold every verdict reached
-        print(f"chat-contract check: engine crash, verdicts so far reported: {result.crash}", file=sys.stderr)
+        print(redact(f"chat-contract check: engine crash, verdicts so far reported: {result.crash}"),
+              file=sys.stderr)
     return result.exit_code

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from .redaction import REDACTED, SECRET_HEADERS, harvest, redact, redact_text
+
 __all__ = ["Exchange", "redact_headers", "redact_text"]
 
-REDACTED = "[REDACTED]"
-_SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-api-key"}
-# api_key and password values in JSON or form bodies; the key names come from the contract.
-_SECRET_FIELD = re.compile(r'("?(?:api_key|password|access_token)"?\s*[:=]\s*"?)([^"&,}\s]+)')
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 _MAX_BODY = 4000
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: (REDACTED if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
-
-
-def redact_text(text: str) -> str:
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    return _SECRET_FIELD.sub(lambda m: m.group(1) + REDACTED, text)
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else redact(v)) for k, v in headers.items()}
 
 
 def _body_text(body: bytes | str | None) -> str:
@@ -32,9 +23,10 @@ def _body_text(body: bytes | str | None) -> str:
         return ""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
+    body = redact(body)  # before it is cut: no secret is left half-shown at the cut
     if len(body) > _MAX_BODY:
         body = body[:_MAX_BODY] + f"... ({len(body) - _MAX_BODY} more characters)"
-    return redact_text(body)
+    return body
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,9 +51,11 @@ class Exchange:
         response_headers: dict[str, str],
         response_body: bytes | str | None,
     ) -> Exchange:
+        # Every credential this exchange carries is a secret of the run from now on.
+        harvest(url=url, headers=request_headers, bodies=(request_body, response_body))
         return cls(
             method=method,
-            url=url,
+            url=redact(url),
             request_headers=redact_headers(dict(request_headers)),
             request_body=_body_text(request_body),
             status=status,

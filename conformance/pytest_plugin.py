@@ -23,6 +23,7 @@ from _pytest.runner import collect_one_node
 from .cli import build_parser, write_reports
 from .config import Config, cache_dir, resolve
 from .errors import ConfigurationError
+from .redaction import redact
 from .requirements import load
 from .results import Outcome, RunResult
 
@@ -118,11 +119,11 @@ class RequirementItem(pytest.Item):
             raise RequirementFailed("\n\n".join(f.message + (f"\nreplay: {f.curl}" if f.curl else "")
                                                 for f in item.findings) or item.reason)
         if item.outcome in (Outcome.SKIP, Outcome.UNSUPPORTED):
-            pytest.skip(f"{item.outcome.value}: {item.reason}")
+            pytest.skip(redact(f"{item.outcome.value}: {item.reason}"))
 
     def repr_failure(self, excinfo, style=None):  # noqa: ANN001
         if isinstance(excinfo.value, RequirementFailed):
-            return f"{self.requirement_id} failed:\n{excinfo.value}"
+            return redact(f"{self.requirement_id} failed:\n{excinfo.value}")
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):  # noqa: ANN201

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from .errors import EngineCrash
-from .exchange import Exchange, redact_text
+from .exchange import Exchange
+from .redaction import redact
 from .results import Finding
 from .sse import per_event_view
 from .validation_errors import shape_problems
@@ -104,7 +105,7 @@ def _collect(event, checks: dict[str, str], findings: dict[str, list[Finding]], 
                 message=f"[{node.name}, {event.phase.value} phase] {failure.title}: {failure.message}",
                 operation=failure.operation,
                 exchange=_exchange(recorder.interactions.get(case_id)),
-                curl=redact_text(node.failure_info.code_sample),
+                curl=redact(node.failure_info.code_sample),
             ))
 
 

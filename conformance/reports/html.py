@@ -1,10 +1,11 @@
-"""A self-contained HTML report: no external assets, secrets already redacted in the exchanges."""
+"""A self-contained HTML report: no external assets; every secret redacted (redaction.py)."""
 
 from __future__ import annotations
 
 from html import escape
 from pathlib import Path
 
+from ..redaction import redact
 from ..results import Outcome, RunResult
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -56,4 +57,4 @@ def render(result: RunResult) -> str:
 
 
 def write(result: RunResult, path: str) -> None:
-    Path(path).write_text(render(result), encoding="utf-8")
+    Path(path).write_text(redact(render(result)), encoding="utf-8")

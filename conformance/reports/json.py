@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..redaction import redact
 from ..results import RunResult
 
 
@@ -19,4 +20,5 @@ def as_dict(result: RunResult) -> dict:
 
 
 def write(result: RunResult, path: str) -> None:
-    Path(path).write_text(json.dumps(as_dict(result), indent=2, ensure_ascii=False), encoding="utf-8")
+    text = json.dumps(as_dict(result), indent=2, ensure_ascii=False)
+    Path(path).write_text(redact(text), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ..redaction import redact
 from ..results import Outcome, RunResult
 
 
@@ -35,4 +36,6 @@ def build(result: RunResult) -> ET.Element:
 def write(result: RunResult, path: str) -> None:
     tree = ET.ElementTree(build(result))
     ET.indent(tree)
-    tree.write(Path(path), encoding="utf-8", xml_declaration=True)
+    text = ET.tostring(tree.getroot(), encoding="unicode")
+    Path(path).write_text("<?xml version='1.0' encoding='utf-8'?>\n" + redact(text) + "\n",
+                          encoding="utf-8")

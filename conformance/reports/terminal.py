@@ -7,6 +7,7 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
+from ..redaction import redact
 from ..results import Outcome, RequirementResult, RunResult
 
 MARKS = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.SKIP: "skip", Outcome.UNSUPPORTED: "unsupported"}
@@ -15,6 +16,7 @@ MARKS = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.SKIP: "skip", Outco
 def _wrap(text: str, indent: int, width: int | None = None) -> str:
     """`text` wrapped at word boundaries to the terminal's width, continuation lines indented."""
     width = max(width or shutil.get_terminal_size((120, 24)).columns, indent + 30)
+    text = redact(text)  # before wrapping, which may cut a secret in two
     return textwrap.fill(text, width=width, subsequent_indent=" " * indent) or text
 
 
@@ -45,7 +47,7 @@ class Progress:
             self.stop()
             raise KeyboardInterrupt
         if isinstance(item, str):
-            print(f"  .. {item}", file=self.out, flush=True)
+            print(redact(f"  .. {item}"), file=self.out, flush=True)
             return
         if not isinstance(item, RequirementResult):
             self._engine_event(item)
@@ -105,9 +107,9 @@ def render(result: RunResult, width: int | None = None) -> str:
         lines.append("")
         lines.append(f"FAIL {item.requirement.id}: {item.requirement.statement}")
         for finding in item.findings[:3]:
-            lines += ["    " + line for line in finding.message.splitlines()[:8]]
+            lines += ["    " + line for line in redact(finding.message).splitlines()[:8]]
             if finding.curl:
-                lines.append(f"    replay: {finding.curl[:400]}")
+                lines.append(f"    replay: {redact(finding.curl)[:400]}")
     if result.leftovers:
         lines += ["", "Left on the deployment:"] + [f"    {line}" for line in result.leftovers]
     counts = result.counts()
@@ -116,4 +118,4 @@ def render(result: RunResult, width: int | None = None) -> str:
                  + f"  in {result.duration:.1f} s"
                  + (f"  unsupported areas: {', '.join(result.unsupported_areas)}" if result.unsupported_areas else "")
                  + ("  INTERRUPTED (Ctrl-C): requirements not reached are skipped" if result.interrupted else ""))
-    return "\n".join(lines)
+    return redact("\n".join(lines))
