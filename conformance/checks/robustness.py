@@ -14,6 +14,10 @@ from .base import Context, expect, expect_status, requirement
 CONVERSATIONS = "/api/v1/conversations"
 JSON = {"Content-Type": "application/json"}
 BOUNDED_SECONDS = 5.0  # a 1 MiB body, valid or not, is answered within this (over a network)
+# ROB-005 judges what the bound means, not the machine's speed (see large_body_verdict).
+HANG_SECONDS = 15.0  # no answer by then: the server hangs on the body, however busy the machine
+SLOWER_THAN_INTAKE = 100.0  # past BOUNDED_SECONDS and this many times the intake: unbounded
+REFERENCE_BYTES = 256 * 1024  # a body refused at once, scaled to 1 MiB: the intake's cost
 THROTTLE_ATTEMPTS = 10  # failed sign-ins the contract allows per username and minute
 
 
@@ -88,19 +92,47 @@ def huge_query_integers_are_refused(ctx: Context) -> None:
     _still_answers(ctx, "huge query integers")
 
 
+def large_body_verdict(elapsed: float, intake: float) -> str | None:
+    """Why answering a 1 MiB body in `elapsed` seconds breaks ROB-005, or None.
+
+    `intake` is what the same server, on the same machine and network, took for 1 MiB it can
+    refuse at once (a string over its maxLength), measured beside it. A busy machine or a slow
+    network stretches both alike, so only a body that costs far more than taking it in (every
+    item validated before the bound is checked) fails; a hang fails by HANG_SECONDS."""
+    if elapsed <= BOUNDED_SECONDS or elapsed <= SLOWER_THAN_INTAKE * intake:
+        return None
+    return (f"{elapsed:.2f} s, {elapsed / max(intake, 1e-3):.0f} times the {intake:.2f} s this "
+            "server took for 1 MiB it refused at once")
+
+
+def _intake_seconds(ctx: Context) -> float:
+    """The time a body refused at once takes, scaled to 1 MiB (a string over maxLength)."""
+    body = json.dumps({"title": "x" * (REFERENCE_BYTES - 13)}).encode()
+    started = time.perf_counter()
+    response = ctx.user1.post(CONVERSATIONS, content=body, headers=JSON)
+    elapsed = time.perf_counter() - started
+    expect(400 <= response.status < 500, summary="A 256 KiB title was not refused",
+           received=response.status, documented="4xx", response=response)
+    return elapsed * (1024 * 1024 / len(body))
+
+
 @requirement("ROB-005")
 def a_large_body_is_answered_in_bounded_time(ctx: Context) -> None:
     # 70,000 metadata keys: a server that validates every entry before the object's bound takes
     # seconds.
     body = json.dumps({"title": f"rob-{ctx.unique}",
                        "metadata": {f"k{i}": "v" for i in range(70_000)}}).encode()
+    before = _intake_seconds(ctx)
     started = time.perf_counter()
     try:
-        response = ctx.user1.post(CONVERSATIONS, content=body, headers=JSON)
-    except ConnectionProblem as exc:  # the client's own timeout ran out first
+        response = ctx.user1.post(CONVERSATIONS, content=body, headers=JSON,
+                                  timeout=HANG_SECONDS)
+    except ConnectionProblem as exc:  # no answer within HANG_SECONDS
         raise RequirementFailure(summary="A 1 MiB body was not answered", received=str(exc)[:300],
-                                 documented=f"a 4xx within {BOUNDED_SECONDS} s") from exc
+                                 documented=f"a 4xx within {HANG_SECONDS} s") from exc
     elapsed = time.perf_counter() - started
+    # Beside the body, before and after: a machine busy during one is busy during its neighbours.
+    intake = max(before, _intake_seconds(ctx))
     expect(400 <= response.status < 500, summary="A 1 MiB invalid body was not refused",
            received=response.status, documented="4xx", response=response)
     detail = response.json().get("detail") if response.content_type == "application/json" else None
@@ -109,8 +141,10 @@ def a_large_body_is_answered_in_bounded_time(ctx: Context) -> None:
                summary="A 422 lists more errors than the contract's 100",
                received=len(detail), documented="<= 100",
                response=response)
-    expect(elapsed < BOUNDED_SECONDS, summary="A 1 MiB body took too long to answer",
-           received=f"{elapsed:.2f} s", documented=f"< {BOUNDED_SECONDS} s", response=response)
+    too_slow = large_body_verdict(elapsed, intake)
+    expect(too_slow is None, summary="A 1 MiB body took too long to answer", received=too_slow,
+           documented=f"< {BOUNDED_SECONDS} s, or at most {SLOWER_THAN_INTAKE:.0f} times the "
+                      "server's time for 1 MiB it refuses at once", response=response)
     _still_answers(ctx, "a 1 MiB body")
 
 
