@@ -1,7 +1,9 @@
 """A validating proxy: forwards real traffic to a backend and reports what breaks the contract.
 
     client -> Proxy -> upstream (any deployment)
-                 ├── request:  validation.ContractValidator (the server's own validators)
+                 ├── request:  validation.ContractValidator (the server's own validators;
+                 │             JSON bodies over 64 KiB in offload.py's helper process, as the
+                 │             server does, so one big body does not stall other requests)
                  ├── response: mock.conformity.ResponseChecker (openapi-core, compiled once)
                  └── both:     X-Contract-Violations headers + the journal (/__mock/journal)
 
@@ -13,6 +15,7 @@ body (the request, the status, the headers), per-event findings go to the journa
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from http.cookies import CookieError, SimpleCookie
@@ -30,6 +33,7 @@ from .mock.conformity import ResponseChecker
 from .mock.journal import Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
 from .mock.sessions import DEFAULT
+from .offload import Offload
 from .proxy_target import UpstreamBase
 from .routing import specificity
 from .validation import ContractValidator, OperationSpec
@@ -86,6 +90,8 @@ class Proxy:
         self.upstream = upstream.rstrip("/")
         self.base = UpstreamBase(upstream)  # the only host requests are sent to
         self.validator = ContractValidator(contract)
+        self.offload = Offload(self.validator)  # large JSON bodies: validated off the loop
+        self._helper: asyncio.Task | None = None
         self.checker = ResponseChecker(contract)
         self.operations = _Operations(contract)
         self.journal = Journal()
@@ -210,8 +216,8 @@ class Proxy:
             if media_type == "multipart/form-data" and body and media_type in op.body_validators:
                 from .app import _parse_multipart  # the server's own parser
                 form = await _parse_multipart(scope, body)
-            self.validator.validate(op, path_params, query.encode("latin-1"), headers, cookies,
-                                    media_type, body, form)
+            await self.offload.validate(op, path_params, query.encode("latin-1"), headers,
+                                        cookies, media_type, body, form)
         except ApiError as exc:
             return _request_violations(exc)
         finally:
@@ -230,8 +236,13 @@ class Proxy:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The large-body helper starts now, in the background (as the server's does).
+                self._helper = asyncio.get_running_loop().create_task(self.offload.start())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._helper is not None:
+                    self._helper.cancel()
+                self.offload.close()
                 await self.client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
