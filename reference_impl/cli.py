@@ -46,7 +46,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave out the line per response on stdout")
     p.add_argument("--reload", action="store_true",
                    help="development: restart when the contract or the fixtures change")
+    # Slow and idle clients (connection_guard.py; docs/reference-server.md, "Connections").
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="close a connection whose request headers take longer (default 10)")
+    p.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="close a connection whose request body takes longer (default 60)")
+    p.add_argument("--keep-alive-timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="close a connection idle this long between requests (default 5)")
+    p.add_argument("--max-connections", type=int, default=0, metavar="N",
+                   help="answer 503 to connections beyond N open ones (default 1000, or fewer "
+                        "under a lower open-files limit)")
     return p
+
+
+def _connection_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's settings for slow and idle clients; the guard's limits set in this process."""
+    from . import connection_guard
+    connection_guard.configure(header_timeout=args.header_timeout,
+                               body_timeout=args.body_timeout,
+                               max_connections=args.max_connections)
+    return {"http": connection_guard.protocol(), "timeout_keep_alive": args.keep_alive_timeout}
 
 
 def _settings_from(args: argparse.Namespace):
@@ -71,6 +90,7 @@ def build_app_from_env():
     _quiet_import_warnings()
     from .app import create_app
     args = _parser().parse_args(json.loads(os.environ.get(_ARGS_VARIABLE, "[]")))
+    _connection_settings(args)  # this worker's connections
     app = create_app(_settings_from(args))[0]
     settle_memory()
     return app
@@ -119,7 +139,7 @@ def _serve_reloading(args: argparse.Namespace, argv: list[str]) -> None:
                 port=args.port, reload=True, access_log=False, log_config=log_config(),
                 reload_dirs=[str(spec_dir()), str(fixtures)],
                 reload_includes=["*.yaml", "*.yml", "*.json", "*.txt", "*.md"],
-                reload_excludes=["*.py"])
+                reload_excludes=["*.py"], **_connection_settings(args))
 
 
 def main(argv: list[str]) -> int:
@@ -127,6 +147,11 @@ def main(argv: list[str]) -> int:
     if not 0 <= args.check_responses <= 1 or args.max_sessions < 1:
         print("chat-contract serve: --check-responses is a rate from 0 to 1 and "
               "--max-sessions at least 1", file=sys.stderr)
+        return 2
+    if min(args.header_timeout, args.body_timeout, args.keep_alive_timeout) <= 0 \
+            or args.max_connections < 0:
+        print("chat-contract serve: the timeouts are positive seconds and --max-connections "
+              "at least 0 (0: the default)", file=sys.stderr)
         return 2
     if args.db and not Path(args.db).resolve().parent.is_dir():
         # SQLite would fail on it, and the attachments folder beside it would be created
@@ -166,9 +191,9 @@ def main(argv: list[str]) -> int:
         os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # read back by each worker process
         uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
                     port=args.port, workers=args.workers, access_log=False,
-                    log_config=log_config())
+                    log_config=log_config(), **_connection_settings(args))
     else:
         settle_memory()
         uvicorn.run(app, host=args.host, port=args.port, access_log=False,
-                    log_config=log_config())
+                    log_config=log_config(), **_connection_settings(args))
     return 0

@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
 
     from .cli import _quiet_import_warnings, log_config
     _quiet_import_warnings()  # before Connexion is imported (by app and proxy)
+    from .connection_guard import protocol
     from .contract import load_contract
     from .edge import Edge
     from .proxy import Proxy
@@ -39,7 +40,8 @@ def main(argv: list[str]) -> int:
     print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
           flush=True)
     print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
-    # The proxy passes the upstream's headers on as they are (no nosniff of its own).
+    # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
+    # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
     uvicorn.run(Edge(proxy, nosniff=False, log=sys.stdout), host=args.host, port=args.port,
-                access_log=False, log_config=log_config())
+                access_log=False, log_config=log_config(), http=protocol())
     return 0
