@@ -8,6 +8,7 @@ connection, within a bound (30 s) that only a server that never closes it can mi
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import socket
 import time
@@ -56,13 +57,13 @@ def _until_closed(sock: socket.socket, trickle: bytes = b"") -> bytes | None:
     what it sent, or None if it is still open after BOUND."""
     received, deadline = b"", time.monotonic() + BOUND
     sock.settimeout(0.1)
+    drip = itertools.cycle(trickle)
     while time.monotonic() < deadline:
         if trickle:
             try:
-                sock.sendall(trickle[:1])
+                sock.sendall(bytes([next(drip)]))
             except OSError:
                 return received
-            trickle = trickle[1:] or trickle
         try:
             chunk = sock.recv(65536)
         except socket.timeout:
@@ -169,5 +170,5 @@ def test_chat_contract_serve_times_out_slow_clients(live_server):
                      b"Authorization: Bearer " + server.token.encode() + b"\r\n\r\n{")
         raw = _until_closed(sock, trickle=b" ")
     assert raw is not None, "a trickled body kept its connection"
-    r = server.client().get("/api/v1/users/me")  # everyone else is still served
-    assert r.status_code == 200
+    with server.client() as client:  # everyone else is still served
+        assert client.get("/api/v1/users/me").status_code == 200
