@@ -23,7 +23,8 @@ def _body_text(body: bytes | str | None) -> str:
         return ""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
-    body = redact(body)  # before it is cut: no secret is left half-shown at the cut
+    # Redacted before the cut (no secret left half-shown there), over a bounded stretch.
+    body = redact(body[:_MAX_BODY + 1024]) + body[_MAX_BODY + 1024:]
     if len(body) > _MAX_BODY:
         body = body[:_MAX_BODY] + f"... ({len(body) - _MAX_BODY} more characters)"
     return body
@@ -52,7 +53,8 @@ class Exchange:
         response_body: bytes | str | None,
     ) -> Exchange:
         # Every credential this exchange carries is a secret of the run from now on.
-        harvest(url=url, headers=request_headers, bodies=(request_body, response_body))
+        harvest(url=url, headers=request_headers, request_body=request_body,
+                response_body=response_body)
         return cls(
             method=method,
             url=redact(url),

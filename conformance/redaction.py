@@ -31,9 +31,9 @@ SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-api-key"}
 # Keys whose value is a credential, in JSON bodies, form bodies and query strings.
 SECRET_KEYS = {"password", "new_password", "current_password", "api_key", "access_token",
                "refresh_token", "token", "ticket", "client_secret", "secret"}
-# Shorter values are not replaced by value: "pw" would blank every "pw" in a report. Their
-# field or header is still redacted by shape.
-MIN_LENGTH = 4
+# Shorter values are not replaced by value: a check's "wrong" password would blank every
+# "wrong" in a report. Their field or header is still redacted by shape.
+MIN_LENGTH = 6
 _SECRET_FIELD = re.compile(
     r'("?(?:api_key|password|access_token|refresh_token|ticket|client_secret)"?\s*[:=]\s*"?)'
     r'([^"&,}\s]+)')
@@ -42,6 +42,7 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 _lock = threading.Lock()
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_stale = False  # values were added since _pattern was built
 
 
 def _written_forms(value: str) -> set[str]:
@@ -51,15 +52,48 @@ def _written_forms(value: str) -> set[str]:
     return forms | {html.escape(f, quote=q) for f in forms for q in (True, False)}
 
 
+_TRIE_DEPTH = 6  # characters shared in a prefix tree; a secret's rest is matched as a literal
+
+
+def _trie(words: Iterable[str]) -> str:
+    """One regular expression matching any of `words`, longest first: a prefix tree over their
+    first characters, so each position of a text is tried against a few characters instead of
+    every secret (five times faster than a flat alternation with hundreds of secrets). The tree
+    stops at _TRIE_DEPTH so that a long secret does not nest groups thousands deep."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for char in word[:_TRIE_DEPTH]:
+            node = node.setdefault(char, {})
+        node.setdefault("", set()).add(word[_TRIE_DEPTH:])
+
+    def build(node: dict) -> str:
+        branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c]
+        rests = sorted(node.get("", ()), key=len, reverse=True)
+        branches += [re.escape(rest) for rest in rests]  # "" last: the shortest match last
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+    return build(root)
+
+
 def remember(*values: Any) -> None:
     """Treat these values as secrets from now on (None and short values are ignored)."""
-    global _pattern
+    global _stale
     new = {str(v) for v in values if v is not None and len(str(v)) >= MIN_LENGTH}
     with _lock:
         if new - _values:
             _values.update(new)
-            forms = sorted({f for v in _values for f in _written_forms(v)}, key=len, reverse=True)
-            _pattern = re.compile("|".join(map(re.escape, forms)))
+            _stale = True
+
+
+def _compiled() -> re.Pattern[str] | None:
+    global _pattern, _stale
+    with _lock:
+        if _stale:
+            _pattern = re.compile(_trie({f for v in _values for f in _written_forms(v)}))
+            _stale = False
+        return _pattern
 
 
 def _walk(value: Any) -> Iterable[Any]:
@@ -85,9 +119,17 @@ def _from_text(text: str) -> Iterable[Any]:
                     if k.lower() in SECRET_KEYS)
 
 
+def _text(body: bytes | str | None) -> str:
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return body or ""
+
+
 def harvest(*, url: str = "", headers: dict[str, str] | None = None,
-            bodies: Iterable[bytes | str | None] = ()) -> None:
-    """Remember every credential one request or response carries."""
+            request_body: bytes | str | None = None,
+            response_body: bytes | str | None = None) -> None:
+    """Remember every credential one exchange carries: those it sent (headers, query, body
+    fields) and those the server answered with (tokens, tickets)."""
     found: list[Any] = []
     for name, value in (headers or {}).items():
         if name.lower() == "authorization":
@@ -95,11 +137,8 @@ def harvest(*, url: str = "", headers: dict[str, str] | None = None,
         elif name.lower() == "x-api-key":
             found.append(value)
     found += _from_text(urlsplit(url).query) if "?" in url else []
-    for body in bodies:
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", errors="replace")
-        if body:
-            found += _from_text(body)
+    found += _from_text(_text(request_body))
+    found += _from_text(_text(response_body))
     remember(*found)
 
 
@@ -111,7 +150,7 @@ def redact_text(text: str) -> str:
 
 def redact(text: str) -> str:
     """`text` with every remembered secret, and every credential-shaped field, redacted."""
-    pattern = _pattern
+    pattern = _compiled()
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     return redact_text(text)
