@@ -33,7 +33,10 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["Limits", "configure", "limits", "protocol", "default_max_connections"]
+__all__ = ["Limits", "configure", "limits", "protocol", "default_max_connections",
+           "TARGET_EXTENSION"]
+
+TARGET_EXTENSION = "chat_contract.request_target"  # scope["extensions"]: the target as sent
 
 _DESCRIPTOR_RESERVE = 64  # the database, attachments, the helper's pipes, logs
 
@@ -165,7 +168,12 @@ except ImportError:  # httptools is optional: h11 then, as uvicorn's "auto" does
     GuardedHttpToolsProtocol = None
 else:
     class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):  # type: ignore[no-redef]
-        pass
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            # httptools keeps only the path of an absolute-form target ("http://other/x"):
+            # the request target as sent, for those who must refuse it (the proxy). h11 keeps
+            # it whole in raw_path already.
+            self.scope.setdefault("extensions", {})[TARGET_EXTENSION] = bytes(self.url)
 
 
 def protocol(http: str = "auto") -> str:

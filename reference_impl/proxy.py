@@ -26,6 +26,7 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from .body import read_body
+from .connection_guard import TARGET_EXTENSION
 from .errors import ApiError, JsonErrorsMiddleware, RequestValidationError, send_error
 from .mock.admin import admin_app
 from .mock.guard import AdminGuard, admin_token
@@ -126,7 +127,8 @@ class Proxy:
         session = header_map.get("x-mock-session", DEFAULT)
         try:
             url = self.base.url(scope.get("raw_path") or quote(scope["path"]).encode(),
-                                query.encode("latin-1"))
+                                query.encode("latin-1"),
+                                scope.get("extensions", {}).get(TARGET_EXTENSION))
         except ApiError as exc:
             await send_error(send, exc)
             self._record(session, scope, query, exc.status, started, [f"request: {exc}"])

@@ -42,7 +42,11 @@ class UpstreamBase:
         self.base = base.copy_with(query=None, fragment=None)
         self.prefix = base.raw_path.split(b"?")[0].rstrip(b"/")
 
-    def url(self, raw_path: bytes, query: bytes) -> httpx.URL:
+    def url(self, raw_path: bytes, query: bytes, target: bytes | None = None) -> httpx.URL:
+        """`target`: the request target as sent, when the server kept it (an absolute-form
+        target's path alone looks like any other)."""
+        if target is not None and not target.startswith(b"/"):
+            raise BadTarget("Request target must be a path starting with '/' (origin-form)")
         if not _PATH.fullmatch(raw_path):
             raise BadTarget("Request target must be a path starting with '/' (origin-form)")
         if not _QUERY.fullmatch(query):

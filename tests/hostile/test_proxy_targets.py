@@ -131,7 +131,8 @@ def test_hostile_targets_never_leave_the_upstream(setup):
 def test_malformed_targets_answer_400_in_the_contracts_shape(setup):
     proxy_port, upstream, decoy, _ = setup
     host = f"127.0.0.1:{proxy_port}".encode()
-    for target in [f"*@127.0.0.1:{decoy.port}/x", "*", "*x"]:
+    for target in [f"*@127.0.0.1:{decoy.port}/x", "*", "*x", f"http://127.0.0.1:{decoy.port}/x",
+                   f"https://u@127.0.0.1:{decoy.port}/x", f"127.0.0.1:{decoy.port}"]:
         upstream.seen.clear()
         response = raw_request(proxy_port, _request("GET", target, host))
         assert response.status == 400, (target, response)
