@@ -156,9 +156,10 @@ class Proxy:
     async def _relay(self, scope: Scope, request_headers: dict[str, str], query: str,
                      response: httpx.Response, violations: list[str], send: Send) -> None:
         out = {k.lower(): v for k, v in response.headers.items()}
-        out_list = [(k.encode("latin-1"), v.encode("latin-1"))
-                    for k, v in response.headers.multi_items()
-                    if k.lower() not in _DROP_FROM_RESPONSE | {"access-control-expose-headers"}]
+        # As the bytes that came (httpx decodes a UTF-8 value, which latin-1 cannot re-encode).
+        out_list = [(k, v) for k, v in response.headers.raw
+                    if k.decode("latin-1").lower()
+                    not in _DROP_FROM_RESPONSE | {"access-control-expose-headers"}]
         if "access-control-allow-origin" in out:
             # A page on another origin (the frontend's dev server) may read the findings too.
             exposed = [out["access-control-expose-headers"]] \

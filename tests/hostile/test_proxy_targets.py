@@ -35,7 +35,8 @@ class Upstream:
         body = json.dumps({"detail": "Not Found"}).encode()
         await send({"type": "http.response.start", "status": 404,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()),
+                                (b"x-upstream-note", "→ é".encode())]})  # UTF-8 bytes
         await send({"type": "http.response.body", "body": body})
 
 
