@@ -172,3 +172,14 @@ def test_chat_contract_serve_times_out_slow_clients(live_server):
     assert raw is not None, "a trickled body kept its connection"
     with server.client() as client:  # everyone else is still served
         assert client.get("/api/v1/users/me").status_code == 200
+
+
+def test_each_worker_process_times_out_slow_clients(live_server, tmp_path):
+    # Workers build their app (and read the limits) from the same flags, in their own process.
+    server = live_server("--workers", "2", "--db", str(tmp_path / "state.db"),
+                         "--header-timeout", "1")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    for _ in range(4):  # whichever worker accepts it
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            raw = _until_closed(sock)
+        assert raw is not None and _status(raw) == 408
