@@ -26,8 +26,8 @@ process, where the app factory (`cli.build_app_from_env`) configures them from t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import resource
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,10 +43,19 @@ _DESCRIPTOR_RESERVE = 64  # the database, attachments, the helper's pipes, logs
 
 def default_max_connections() -> int:
     """1,000, or fewer when the process may open fewer descriptors."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return 1000
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return 1000
     return max(16, min(1000, soft - _DESCRIPTOR_RESERVE))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_cap() -> int:
+    return default_max_connections()
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ class _Guard:
         self._timer: asyncio.TimerHandle | None = None
         self._phase: str | None = None  # "headers" or "body": what the timer waits for
         self._seen_cycle: Any = None  # the latest request whose headers were complete
-        cap = _limits.max_connections or default_max_connections()
+        cap = _limits.max_connections or _default_cap()
         if len(self.connections) > cap:
             transport.write(_response(b"503 Service Unavailable",
                                       "Too many open connections; try again shortly"))

@@ -183,3 +183,12 @@ def test_each_worker_process_times_out_slow_clients(live_server, tmp_path):
         with socket.create_connection(("127.0.0.1", port)) as sock:
             raw = _until_closed(sock)
         assert raw is not None and _status(raw) == 408
+
+
+def test_the_default_cap_stays_below_the_open_files_limit(monkeypatch):
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (256, 4096))
+    assert connection_guard.default_max_connections() == 256 - 64
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (65536, 65536))
+    assert connection_guard.default_max_connections() == 1000
