@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qsl, quote, quote_plus
 
 from conformance.cli import write_reports
@@ -136,6 +139,31 @@ def test_no_report_shows_a_credential(tmp_path, capsys):
     texts = {name: path.read_text(encoding="utf-8") for name, path in reports.items()}
     texts.update(terminal=printed.out, stderr=printed.err)
     assert "echo" in texts["json"]  # the leaking answers are in the report
+    leaks = [f"{kind} {value!r} in {name}"
+             for kind, values in leaky.secrets.items() for value in values
+             for name, text in texts.items()
+             if any(form in text for form in _written_forms(value))]
+    assert leaks == []
+
+
+def test_the_pytest_plugin_shows_no_credential(tmp_path):
+    leaky = Leaky(build_app(frozenset({"echo_api_key"})))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_API_", "PYTEST_"))}
+    env.update(SCHEMATHESIS_TELEMETRY="false", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    with ServerThread(leaky) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--chat-api-check",
+             f"--chat-api-base-url={server.url}", "--chat-api-profile=smoke",
+             f"--chat-api-only={AREAS}", *(f"--chat-api-{k.replace('_', '-')}={v}"
+                                         for k, v in CREDENTIALS.items()),
+             f"--chat-api-json={tmp_path / 'plugin.json'}", "--junit-xml=pytest.xml", "-rA"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]  # failures
+    assert all(leaky.secrets.values()), {k: len(v) for k, v in leaky.secrets.items()}
+    texts = {"stdout": result.stdout, "stderr": result.stderr,
+             "pytest.xml": (tmp_path / "pytest.xml").read_text(encoding="utf-8"),
+             "plugin.json": (tmp_path / "plugin.json").read_text(encoding="utf-8")}
+    assert "echo" in texts["stdout"]  # the leaking answers are in the failure text
     leaks = [f"{kind} {value!r} in {name}"
              for kind, values in leaky.secrets.items() for value in values
              for name, text in texts.items()
