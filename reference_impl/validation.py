@@ -236,7 +236,7 @@ class ContractValidator:
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", check=self._compile(where / "schema"),
             default=schema.get("default"), array=schema.get("type") == "array",
-            uuid=_is_uuid(schema),
+            uuid=_is_uuid(schema) or _is_uuid(self._deref(schema.get("items", {}))),
         )
 
     # -- per request ------------------------------------------------------------------------

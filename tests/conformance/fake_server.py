@@ -44,6 +44,10 @@ DEFECTS = frozenset({
     "patch_resets_unnamed", "read_marker_moves_back", "search_matches_deleted", "anonymisation_ignored",
     "public_share_deanonymised", "before_inclusive", "message_patch_resets_unnamed", "reply_left_dangling",
     "content_truncated", "media_type_dropped",
+    # Defects only the model layer's sequences (conformance/model/) are built to catch.
+    "ids_case_sensitive", "query_int_wrong_type", "reply_parent_ignored", "stale_derived_fields",
+    "clone_unthreaded", "bulk_delete_repeats", "share_refresh_stale", "second_config_accepted",
+    "search_match_newest", "ticket_as_bearer", "sse_multiline_data", "stream_usage_gap",
 })
 # Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
 _PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
@@ -186,8 +190,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     # ---- shapes -------------------------------------------------------------------------
     def conversation_view(c: dict, match=None) -> dict:  # noqa: ANN001
-        msgs = [m for m in S.messages.values() if m["conversation_id"] == c["id"]]
-        msgs.sort(key=lambda m: m["seq"])
+        msgs = visible_messages(c["id"]) if "stale_derived_fields" not in D else sorted(
+            (m for m in S.messages.values() if m["conversation_id"] == c["id"]), key=lambda m: m["seq"])
         marker = S.read_markers.get(c["id"])
         marker_seq = S.messages[marker]["seq"] if marker in S.messages else 0
         view = {k: c[k] for k in ("id", "title", "status", "chatbot_id", "model", "metadata", "is_anonymized",
@@ -339,6 +343,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             if q:
                 candidates = visible_messages(c["id"]) if "search_matches_deleted" not in D else sorted(
                     (m for m in S.messages.values() if m["conversation_id"] == c["id"]), key=lambda m: m["seq"])
+                candidates = candidates[::-1] if "search_match_newest" in D else candidates
                 hit = None if "search_ignores_messages" in D else next(
                     (m for m in candidates if q in m["content"].lower()), None)
                 if hit is not None:
@@ -372,7 +377,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def deleteConversations(user, p, body):  # noqa: ANN001, ANN202
         chatbot = p.get("chatbot_id")
         deleted, missing = [], []
-        for cid in dict.fromkeys(p["conversation_id"]):
+        for cid in (p["conversation_id"] if "bulk_delete_repeats" in D else dict.fromkeys(p["conversation_id"])):
             c = S.conversations.get(cid)
             if c is None or c["owner"] != user or (chatbot and c["chatbot_id"] != chatbot):
                 missing.append(cid)
@@ -414,8 +419,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def listMessages(user, p, body, request):  # noqa: ANN001, ANN202
         c = own_conversation(user, p["conversation_id"])
         msgs = visible_messages(c["id"])
-        if request.query_params.get("parent_id"):
-            msgs = [m for m in msgs if m["parent_id"] == request.query_params["parent_id"]]
+        if p.get("parent_id"):
+            msgs = [m for m in msgs if m["parent_id"] == p["parent_id"]]
         if p.get("before"):
             cut = datetime.fromisoformat(p["before"].upper().replace("Z", "+00:00"))
             earlier = (lambda t: t <= cut) if "before_inclusive" in D else (lambda t: t < cut)
@@ -459,7 +464,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def createReply(user, p, body):  # noqa: ANN001, ANN202
         c = own_conversation(user, p["conversation_id"])
         check_parent(c["id"], body.get("parent_id"))
-        question = store_message(c["id"], body["content"], "user", body.get("parent_id"))
+        earlier = visible_messages(c["id"])  # by default the user's message answers the newest
+        parent = body.get("parent_id") or (earlier[-1]["id"] if earlier and "reply_parent_ignored" not in D else None)
+        question = store_message(c["id"], body["content"], "user", parent)
         words = ["You", " asked:", " " + body["content"][:50].strip() or " something"]
         answer = store_message(c["id"], "".join(words), "assistant", question["id"], status="completed",
                                model="fake/echo-1")
@@ -470,7 +477,9 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                                      "message_id": answer["id"], "model": "fake/echo-1"})]
         events += [("reply.delta", {"text": w}) for w in words if w]
         if "sse_no_final" not in D:
-            events.append(("reply.completed", {"message": message_view(answer), "usage": usage,
+            # With stream_usage_gap the JSON reply's usage adds up and the stream's does not.
+            streamed = {**usage, "total_tokens": usage["total_tokens"] + ("stream_usage_gap" in D)}
+            events.append(("reply.completed", {"message": message_view(answer), "usage": streamed,
                                                "cost_estimate": cost, "sources": []}))
         S.events[answer["id"]] = events
         if body.get("stream"):
@@ -484,7 +493,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             yield ": keep-alive\n\n"
             for n, (name, data) in enumerate(events):
                 if n >= start:
-                    yield f"event: {name}\nid: {n}\ndata: {json.dumps(data)}\n\n"
+                    text = json.dumps(data, indent=1 if "sse_multiline_data" in D else None)
+                    yield f"event: {name}\nid: {n}\n" + "".join(f"data: {line}\n" for line in text.split("\n")) + "\n"
         media = "text/plain" if "sse_wrong_content_type" in D else "text/event-stream"
         return StreamingResponse(chunks(), status_code=status, media_type=media)
 
@@ -567,7 +577,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def createProviderConfig(user, p, body):  # noqa: ANN001, ANN202
         if body["provider_id"] not in S.providers:
             raise HTTPError(body_reference_status(), "Unknown provider")
-        if any(c["owner"] == user and c["provider_id"] == body["provider_id"] for c in S.configs.values()):
+        if "second_config_accepted" not in D and any(
+                c["owner"] == user and c["provider_id"] == body["provider_id"] for c in S.configs.values()):
             raise HTTPError(409, "This provider is already configured")
         now = _now()
         c = {"id": str(uuid.uuid4()), "owner": user, "provider_id": body["provider_id"], "api_key": body["api_key"],
@@ -603,7 +614,11 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         snapshot = [dict(m) for m in visible_messages(c["id"])]
         existing = next((s for s in S.shares.values() if s["conversation_id"] == c["id"] and not s.get("revoked")), None)
         if existing is not None:
-            existing.update(expires_at=expires, snapshot_at=_now(), messages=snapshot, title=c["title"])
+            if "share_refresh_stale" in D:  # the expiry is reset, the snapshot is not
+                snapshot, title = existing["messages"], existing["title"]
+            else:
+                title = c["title"]
+            existing.update(expires_at=expires, snapshot_at=_now(), messages=snapshot, title=title)
             return share_view(existing)
         sid = secrets.token_urlsafe(16)
         s = {"id": sid, "owner": user, "conversation_id": c["id"], "title": c["title"],
@@ -632,8 +647,10 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         c = {"id": str(uuid.uuid4()), "owner": user, "title": s["title"], "status": "active", "chatbot_id": None,
              "model": None, "metadata": {}, "is_anonymized": False, "created_at": now, "updated_at": now, "_key": seq}
         S.conversations[c["id"]] = c
+        copies: dict[str, str] = {}  # the snapshot's ids -> the copies', so the threading is kept
         for m in s["messages"]:
-            store_message(c["id"], m["content"], m["role"])
+            parent = copies.get(m["parent_id"]) if "clone_unthreaded" not in D else None
+            copies[m["id"]] = store_message(c["id"], m["content"], m["role"], parent)["id"]
         return JSONResponse(conversation_view(c), status_code=201)
 
     def getPublicShare(user, p, body):  # noqa: ANN001, ANN202
@@ -681,9 +698,11 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
     def authenticate(request: Request, op: dict, path_params: dict) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         user = S.tokens.get(token) if scheme.lower() == "bearer" else None
+        if user is None and "ticket_as_bearer" in D and token in S.tickets:
+            user = S.tickets[token][0]
         ticket = S.tickets.get(request.query_params.get("ticket", ""))
         if user is None and ticket is not None and op["id"] == "streamReplyEvents" and (
-                ticket[1] == path_params.get("message_id") or "ticket_opens_any_message" in D):
+                ticket[1] == (path_params.get("message_id") or "").lower() or "ticket_opens_any_message" in D):
             user = ticket[0]
         if user is None and "auth_ignored" in D:
             return "alice"
@@ -742,7 +761,21 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                                 with_input="echo_input_in_422" in D and media == "application/json")
         if errors:
             raise Invalid(errors)
+        if isinstance(body, dict):
+            props = schema.get("properties") or next((b.get("properties") for b in schema.get("anyOf", [])
+                                                      if isinstance(b, dict) and b.get("properties")), {})
+            body = {k: _canonical_ids(v, props.get(k) or {}) for k, v in body.items()}
         return body
+
+    def _canonical_ids(value, schema: dict):  # noqa: ANN001, ANN202
+        """Ids are matched case-insensitively (the contract's "Identifiers"): stored lowercase."""
+        if "ids_case_sensitive" in D:
+            return value
+        if schema.get("format") == "uuid" and isinstance(value, str):
+            return value.lower()
+        if (schema.get("items") or {}).get("format") == "uuid" and isinstance(value, list):
+            return [v.lower() if isinstance(v, str) else v for v in value]
+        return value
 
     def read_params(request: Request, op: dict, path_params: dict) -> dict:
         errors, values = [], {}
@@ -768,7 +801,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             value = raw if isinstance(raw, list) else _coerce(raw, schema)
             found_errors = _schema_errors(schema, value, [where, name])
             errors += found_errors
-            values[name] = value
+            values[name] = _canonical_ids(value, schema)
         if errors:
             raise Invalid(errors)
         return values
@@ -899,7 +932,9 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
             await asyncio.sleep(6)  # what validating every item of 200,000 costs (18 s here, measured)
         response = None
         if invalid is not None:
-            response = JSONResponse({"detail": [{"loc": invalid, "msg": "Invalid value", "type": "value_error"}]}, 422)
+            # The contract names the type of a too-long query integer; the others are the fake's own.
+            kind = "int_parsing_size" if invalid[0] == "query" and "query_int_wrong_type" not in D else "value_error"
+            response = JSONResponse({"detail": [{"loc": invalid, "msg": "Invalid value", "type": kind}]}, 422)
         elif scope["path"] == "/api/v1/auth/token" and "rob_no_throttle" not in D:
             username = dict(parse_qsl(body.decode("utf-8", "replace"))).get("username", "")
             recent = [t for t in failures.get(username, []) if t > time.monotonic() - 60]

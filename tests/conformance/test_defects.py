@@ -76,6 +76,20 @@ EXPECTED = {
     "reply_left_dangling": {"MSG-007"},
     "content_truncated": {"MSG-008"},
     "media_type_dropped": {"ATT-001"},
+    # The model layer's defects: caught by MODEL-001 alone.
+    "ids_case_sensitive": {"MODEL-001"},
+    "query_int_wrong_type": {"MODEL-001"},
+    "reply_parent_ignored": {"MODEL-001"},
+    # A deleted message still counted as unread and shown as the preview (after a delete).
+    "stale_derived_fields": {"MODEL-001"},
+    "clone_unthreaded": {"MODEL-001"},
+    "bulk_delete_repeats": {"MODEL-001"},
+    "share_refresh_stale": {"MODEL-001"},
+    "second_config_accepted": {"MODEL-001"},
+    "search_match_newest": {"MODEL-001"},
+    "ticket_as_bearer": {"MODEL-001"},
+    "sse_multiline_data": {"MODEL-001"},
+    "stream_usage_gap": {"MODEL-001"},
 }
 
 # Robustness (issue 10): each planted limit is caught by its own requirement only.
