@@ -55,10 +55,10 @@ def pick(response, selector):
         return hashlib.sha256(response.content).hexdigest()
     if head == "mentions":  # does the answer carry this value anywhere (body or headers)?
         return rest[0] in response.text or any(rest[0] in v for v in response.headers.values())
-    if head == "grammar":  # reply.started, reply.sources at most once, reply.delta..., one final event
+    if head == "grammar":  # reply.started, reply.sources once if web_search, reply.delta..., one final event
         names = [e["event"] for e in sse_events(response.text)]
         middle = names[1:-1]
-        if middle[:1] == ["reply.sources"]:
+        if middle[:1] == ["reply.sources"] and rest[0]:
             middle = middle[1:]
         return (len(names) >= 2 and names[0] == "reply.started" and names[-1] in FINAL
                 and all(n == "reply.delta" for n in middle))

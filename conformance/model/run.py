@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 from hypothesis.internal.conjecture import engine
@@ -29,7 +29,7 @@ class Budget:
 
 # Counted, not timed, so that one seed always sends the same sequences (and gets the same
 # verdicts); sized so that the reference server takes at most 10 s of smoke and 30 s of ci.
-BUDGETS = {"smoke": Budget(30, 25, 20), "ci": Budget(80, 40, 60), "deep": Budget(500, 60, 300)}
+BUDGETS = {"smoke": Budget(25, 25, 20), "ci": Budget(60, 40, 60), "deep": Budget(500, 60, 300)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +64,7 @@ def run_model(*, clients: dict[str, Client], spec: dict[str, Any], areas: frozen
     config = settings(max_examples=budget.sequences, stateful_step_count=budget.steps, deadline=None,
                       database=None, derandomize=False, suppress_health_check=list(HealthCheck),
                       phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink], report_multiple_bugs=False,
-                      print_blob=False)
+                      print_blob=False, verbosity=Verbosity.quiet)
     test = hypothesis_seed(seed)(get_state_machine_test(factory, settings=config))
     last: Divergence | None = None
     saved, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, budget.shrink_seconds

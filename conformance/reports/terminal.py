@@ -105,7 +105,12 @@ def render(result: RunResult, width: int | None = None) -> str:
         lines.append("")
         lines.append(f"FAIL {item.requirement.id}: {item.requirement.statement}")
         for finding in item.findings[:3]:
-            lines += ["    " + line for line in finding.message.splitlines()[:8]]
+            # A model failure's message is its shrunk sequence: shown whole (a few steps).
+            shown = 80 if finding.replay else 8
+            lines += ["    " + line for line in finding.message.splitlines()[:shown]]
+            if finding.replay:
+                lines.append("    replay: the pytest file and curl lines are in the JSON, HTML and JUnit reports "
+                             "(--replay-dir writes them as files)")
             if finding.curl:
                 lines.append(f"    replay: {finding.curl[:400]}")
     if result.leftovers:

@@ -47,7 +47,30 @@ DEFECTS = frozenset({
     # Defects only the model layer's sequences (conformance/model/) are built to catch.
     "ids_case_sensitive", "query_int_wrong_type", "reply_parent_ignored", "stale_derived_fields",
     "clone_unthreaded", "bulk_delete_repeats", "share_refresh_stale", "second_config_accepted",
-    "search_match_newest", "ticket_as_bearer", "sse_multiline_data", "stream_usage_gap",
+    "search_match_newest", "ticket_as_bearer", "sse_multiline_data", "stream_usage_gap", "edit_after_delete_stale",
+})
+# The model layer's defects (MODEL-001), and why each needs a sequence of operations to show.
+MODEL_DEFECTS = {
+    "ids_case_sensitive": "a conversation exists, then an operation names it in capitals",
+    "query_int_wrong_type": "",
+    "reply_parent_ignored": "a message exists, then a reply is asked for",
+    "stale_derived_fields": "a message is posted, deleted, then the conversation is read",
+    "clone_unthreaded": "a reply is stored (a thread), shared, then the share cloned",
+    "bulk_delete_repeats": "a conversation exists, then a bulk delete names it twice",
+    "share_refresh_stale": "a share, an edit, then a second share of the same conversation",
+    "second_config_accepted": "a provider is configured, then configured again",
+    "search_match_newest": "two matching messages are posted, then the list is searched",
+    "ticket_as_bearer": "a reply is stored, a ticket issued, then sent as a bearer token",
+    "sse_multiline_data": "",
+    "stream_usage_gap": "",
+    "edit_after_delete_stale": "a message is deleted, another edited, then the conversation read",
+}
+# Violations planted to prove a traced statement (conformance/traces.yaml `proof:`), one each.
+DEFECTS = DEFECTS | frozenset({
+    "me_ignores_token", "token_cacheable", "bulk_delete_keeps_shares", "metadata_merged", "messages_newest_first",
+    "message_delete_keeps_attachments", "sse_started_twice", "sources_without_web_search", "event_ids_from_one",
+    "attachment_content_after_delete", "config_readable_after_delete", "foreign_cursor_422",
+    "validation_item_without_msg",
 })
 # Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
 _PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
@@ -170,6 +193,7 @@ class Store:
         self.events: dict[str, list[tuple[str, dict]]] = {}
         self.attachments: dict[str, dict] = {}
         self.blobs: dict[str, bytes] = {}
+        self.deleted_attachments: dict[str, dict] = {}  # only under attachment_content_after_delete
         self.providers: dict[str, dict] = {}
         self.configs: dict[str, dict] = {}
         self.shares: dict[str, dict] = {}
@@ -197,7 +221,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         view = {k: c[k] for k in ("id", "title", "status", "chatbot_id", "model", "metadata", "is_anonymized",
                                   "created_at", "updated_at")}
         view.update(deanonymization_mapping=dict(c.get("mapping", {})), last_message_at=msgs[-1]["created_at"] if msgs else None,
-                    last_message_preview=msgs[-1]["content"][:200] if msgs else None,
+                    last_message_preview=c.get("preview_cache") or (msgs[-1]["content"][:200] if msgs else None),
                     unread_count=sum(1 for m in msgs if m["seq"] > marker_seq), match=match)
         if "missing_field" in D:
             del view["updated_at"]
@@ -240,6 +264,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         if cursor:
             # The cursor names the last item's immutable sequence number, so inserts never shift pages.
             # A cursor this server never issued reads as "past the end": an empty last page.
+            if "foreign_cursor_422" in D and not re.fullmatch(r"c\d+", cursor):
+                raise Invalid([{"loc": ["query", "cursor"], "msg": "Unknown cursor", "type": "value_error"}])
             after = int(cursor[1:]) if re.fullmatch(r"c\d+", cursor) else None
             start = next((n for n, item in enumerate(items) if item["_key"] == after), len(items) - 1) + 1
             if "page_loses_item" in D:
@@ -296,6 +322,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
              **anonymised(cid, content), "status": status, "model": model, "reactions": [], "feedback": None,
              "metadata": metadata or {}, "created_at": now, "updated_at": now, "seq": seq, "_key": seq}
         S.messages[m["id"]] = m
+        S.conversations.get(cid, {}).pop("preview_cache", None)
         return m
 
     def anonymised(cid: str, content: str) -> dict:
@@ -327,9 +354,11 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         token = secrets.token_urlsafe(32)
         S.tokens[token] = body["username"]
         return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 86400},
-                            headers={"Cache-Control": "no-store"})
+                            headers={} if "token_cacheable" in D else {"Cache-Control": "no-store"})
 
     def getCurrentUser(user, p, body):  # noqa: ANN001, ANN202
+        if "me_ignores_token" in D:
+            user = "alice"
         return {"id": S.users[user], "username": user, "display_name": user.title()}
 
     def listConversations(user, p, body, request):  # noqa: ANN001, ANN202
@@ -364,14 +393,14 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         S.conversations[c["id"]] = c
         return JSONResponse(conversation_view(c), status_code=201)
 
-    def delete_conversation_data(cid: str) -> None:
+    def delete_conversation_data(cid: str, bulk: bool = False) -> None:
         S.conversations.pop(cid, None)
         for mid in [m for m, v in S.messages.items() if v["conversation_id"] == cid]:
             S.messages.pop(mid)
             for aid in [a for a, v in S.attachments.items() if v["message_id"] == mid]:
                 S.attachments.pop(aid)
         for sid in [s for s, v in S.shares.items() if v["conversation_id"] == cid]:
-            if "share_survives_conversation_delete" not in D:
+            if "share_survives_conversation_delete" not in D and not (bulk and "bulk_delete_keeps_shares" in D):
                 S.shares.pop(sid)
 
     def deleteConversations(user, p, body):  # noqa: ANN001, ANN202
@@ -382,7 +411,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             if c is None or c["owner"] != user or (chatbot and c["chatbot_id"] != chatbot):
                 missing.append(cid)
                 continue
-            delete_conversation_data(cid)
+            delete_conversation_data(cid, bulk=True)
             deleted.append(cid)
         return {"deleted_ids": deleted, "not_found_ids": missing}
 
@@ -393,6 +422,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         c = own_conversation(user, p["conversation_id"])
         if "patch_resets_unnamed" in D:  # a PUT in disguise: what the body does not name goes back to defaults
             c.update(title=None, status="active", metadata={})
+        if "metadata_merged" in D and "metadata" in body:
+            body = {**body, "metadata": {**c["metadata"], **body["metadata"]}}
         c.update({k: v for k, v in body.items() if k in ("title", "status", "metadata")}, updated_at=_now())
         return conversation_view(c)
 
@@ -425,7 +456,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             cut = datetime.fromisoformat(p["before"].upper().replace("Z", "+00:00"))
             earlier = (lambda t: t <= cut) if "before_inclusive" in D else (lambda t: t < cut)
             msgs = [m for m in msgs if earlier(datetime.fromisoformat(m["created_at"].replace("Z", "+00:00")))]
-        return page(msgs, request, message_view, reversible=False)
+        return page(msgs[::-1] if "messages_newest_first" in D else msgs, request, message_view, reversible=False)
 
     def check_parent(cid: str, parent_id) -> None:  # noqa: ANN001
         parent = S.messages.get(parent_id) if parent_id is not None else None
@@ -448,17 +479,23 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         if "content" in body:
             body = {**body, **anonymised(m["conversation_id"], body["content"])}
         m.update({k: v for k, v in body.items()}, updated_at=_now())
+        if "edit_after_delete_stale" in D:  # an edit re-caches the preview from every message, deleted ones too
+            everything = sorted((x for x in S.messages.values() if x["conversation_id"] == m["conversation_id"]),
+                                key=lambda x: x["seq"])
+            S.conversations[m["conversation_id"]]["preview_cache"] = everything[-1]["content"][:200]
         return message_view(m)
 
     def deleteMessage(user, p, body):  # noqa: ANN001, ANN202
         m = own_message(user, p["message_id"])
         m["deleted"] = True
+        S.conversations[m["conversation_id"]].pop("preview_cache", None)
         if "reply_left_dangling" not in D:  # a thread never points at a deleted message
             for reply in S.messages.values():
                 if reply["parent_id"] == m["id"]:
                     reply["parent_id"] = m["parent_id"]
         for aid in [a for a, v in S.attachments.items() if v["message_id"] == m["id"]]:
-            S.attachments.pop(aid)
+            if "message_delete_keeps_attachments" not in D:
+                S.attachments.pop(aid)
         return Response(status_code=204)
 
     def createReply(user, p, body):  # noqa: ANN001, ANN202
@@ -475,6 +512,10 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         cost = {"amount": usage["total_tokens"] * 0.000001, "currency": "USD"}
         events = [("reply.started", {"conversation_id": c["id"], "user_message_id": question["id"],
                                      "message_id": answer["id"], "model": "fake/echo-1"})]
+        if "sse_started_twice" in D:
+            events.append(events[0])
+        if "sources_without_web_search" in D or body.get("web_search"):
+            events.append(("reply.sources", {"sources": [{"title": "A source", "url": "https://example.com/a", "snippet": "A snippet."}]}))
         events += [("reply.delta", {"text": w}) for w in words if w]
         if "sse_no_final" not in D:
             # With stream_usage_gap the JSON reply's usage adds up and the stream's does not.
@@ -494,7 +535,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             for n, (name, data) in enumerate(events):
                 if n >= start:
                     text = json.dumps(data, indent=1 if "sse_multiline_data" in D else None)
-                    yield f"event: {name}\nid: {n}\n" + "".join(f"data: {line}\n" for line in text.split("\n")) + "\n"
+                    number = n + 1 if "event_ids_from_one" in D else n
+                    yield f"event: {name}\nid: {number}\n" + "".join(f"data: {line}\n" for line in text.split("\n")) + "\n"
         media = "text/plain" if "sse_wrong_content_type" in D else "text/event-stream"
         return StreamingResponse(chunks(), status_code=status, media_type=media)
 
@@ -540,11 +582,13 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def deleteAttachment(user, p, body):  # noqa: ANN001, ANN202
         own_attachment(user, p["attachment_id"])
-        S.attachments.pop(p["attachment_id"])
+        gone = S.attachments.pop(p["attachment_id"])
+        if "attachment_content_after_delete" in D:  # the details go, the bytes stay downloadable
+            S.deleted_attachments[gone["id"]] = gone
         return Response(status_code=204)
 
     def downloadAttachment(user, p, body):  # noqa: ANN001, ANN202
-        a = own_attachment(user, p["attachment_id"])
+        a = S.deleted_attachments.get(p["attachment_id"]) or own_attachment(user, p["attachment_id"])
         data = S.blobs[a["id"]]
         if "attachment_bytes_changed" in D:
             data = data.replace(b"\r\n", b"\n")
@@ -596,7 +640,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def deleteProviderConfig(user, p, body):  # noqa: ANN001, ANN202
         own_config(user, p["config_id"])
-        S.configs.pop(p["config_id"])
+        if "config_readable_after_delete" not in D:
+            S.configs.pop(p["config_id"])
         return Response(status_code=204)
 
     def getShare(user, p, body):  # noqa: ANN001, ANN202
@@ -966,6 +1011,8 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
                 detail = json.loads(message.get("body", b"{}")).get("detail")
                 if isinstance(detail, list):
                     detail = [{**item, "msg": f"Invalid input ({item.get('type')})"} for item in detail]
+                    if "validation_item_without_msg" in D:  # loc, msg and type must always be present
+                        detail = [{k: v for k, v in item.items() if k != "msg"} for item in detail]
                 out = json.dumps({"detail": detail}).encode()
                 start = {**state["hold"], "headers": [(k, v) for k, v in state["hold"]["headers"]
                                                       if k.lower() != b"content-length"]
