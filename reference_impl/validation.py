@@ -359,7 +359,7 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
 
 # A filename is stored and sent back in Content-Disposition: a control character (a NUL, a
 # line break) once made every download of it drop the connection.
-_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[^\x00-\x1f\x7f]*)?")
 
