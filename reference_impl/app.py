@@ -98,7 +98,11 @@ class State:
     fixture_users: list[dict[str, str]] = field(default_factory=list)
     sessions: SessionPool | None = None   # X-Mock-Session state copies, and their snapshots
     journal: Journal | None = None        # the last requests of each session
-    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins
+    throttle: SignInThrottle | None = None  # sign-in attempts, counted in `store` by default
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            self.throttle = SignInThrottle(self.store)
 
 
 class TagResolver(Resolver):
