@@ -28,7 +28,9 @@ __all__ = ["SignInThrottle", "FAILURES", "WINDOW", "MAX_ROWS"]
 
 FAILURES = 10
 WINDOW = 60.0
-MAX_ROWS = 100_000  # attempts kept per window, every username together (~6 MB of SQLite)
+# Attempts kept per window, all usernames together: with 61-character names, 3.7 MB of SQLite
+# and 0.9 ms to count them (measured at 20,000 rows; 100,000 took 17.9 MB and 4.3 ms).
+MAX_ROWS = 20_000
 T = TypeVar("T")
 
 
