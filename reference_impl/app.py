@@ -1,6 +1,6 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    Edge (nosniff, access log) -> CORS
+    Edge (nosniff, access log) -> HostGuard (400 for a Host not allowed) -> CORS
          -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
@@ -48,6 +48,7 @@ from .body import read_body
 from .bridge import to_openapi30
 from .contract import load_contract
 from .edge import Edge
+from .hosts import LOCAL_HOSTS, HostGuard
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, UndecodableBody,
                      Unauthorized, send_error)
@@ -86,6 +87,8 @@ class Settings:
     mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
     cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
     access_log: bool = False    # a line per response on stdout (edge.py; serve: on)
+    # The Host names answered (hosts.py; None: any). serve adds --host, --cors-origin, --allowed-host.
+    allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS
 
 
 @dataclass
@@ -346,7 +349,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                         "Preference-Applied"],
     )
     atexit.register(clean_up)  # an app used without a server (tests) cleans up at exit
-    return Edge(asgi, log=sys.stdout if settings.access_log else None), state
+    return Edge(HostGuard(asgi, settings.allowed_hosts),
+                log=sys.stdout if settings.access_log else None), state
 
 
 @contextlib.contextmanager
