@@ -124,6 +124,9 @@ def handler_name(tag: str, operation_id: str) -> str:
     return f"reference_impl.handlers.{tag.replace('-', '_')}.{name}"
 
 
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _replay(body: bytes, original: Receive) -> Receive:
     """Hand the already-read body on; afterwards wait on the client (disconnect detection)."""
     sent = False
@@ -158,10 +161,19 @@ class ContractMiddleware:
         if scope["type"] != "http" or op is None:
             await self.app(scope, receive, send)
             return
-        # An X-Mock-Session request runs against that session's own store (mock/layer.py).
-        state = scope.get("mock.state") or self.state
+        # An X-Mock-Session request runs against that session's own store (mock/layer.py);
+        # before its first authenticated write, against the fixtures, read-only (no copy).
+        session = scope.get("mock.session")
+        pool = self.state.sessions
+        state = self.state if session is None else pool.state_for_read(session)
         try:
             call, receive = await self._check(scope, receive, op, state)
+            if session is not None and op.secured and scope["method"] in _WRITES:
+                # Authenticated and valid: the session gets its own copy now (or a 503).
+                call["state"] = pool.state_for_write(session, scope["method"])
+            elif session is not None and not op.secured and scope["method"] in _WRITES:
+                # createToken: the copy is made by the handler once the password matched.
+                call["writable_state"] = lambda: pool.state_for_write(session, scope["method"])
         except ApiError as exc:
             await send_error(send, exc)
             return
@@ -240,7 +252,8 @@ class ContractMiddleware:
                 if isinstance(value, UploadFile):
                     await value.close()
             raise
-        return {"call": parsed, "user": user, "state": state}, receive
+        return {"call": parsed, "user": user, "state": state,
+                "writable_state": lambda: state}, receive
 
 
 async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:

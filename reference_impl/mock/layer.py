@@ -49,6 +49,28 @@ class MockLayer:
                 (prefer_values := prefer_values or []).append(value.decode("latin-1"))
             elif key == b"x-mock-session":
                 session_name = value.decode("latin-1").strip()
+        if session_name == DEFAULT:
+            session_name = None
+        if session_name is not None:
+            try:
+                valid_name("session", session_name)
+                self.pool.require_enabled()
+            except ApiError as exc:
+                # Refused before it had a valid session: journalled nowhere, so a flood of
+                # names costs nothing (a session's journal is made by its first request).
+                await send_error(send, exc)
+                return
+            # No state yet: app.ContractMiddleware picks it once the request is authenticated.
+            scope["mock.session"] = session_name
+            self.pool.running(session_name, +1)
+        try:
+            await self._handle(scope, receive, send, prefer_values, session_name)
+        finally:
+            if session_name is not None:
+                self.pool.running(session_name, -1)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send,
+                      prefer_values: list[str] | None, session_name: str | None) -> None:
         started = time.perf_counter()
         status = 0
         capture: list[bytes] | None = None
@@ -74,9 +96,6 @@ class MockLayer:
             await send(message)
 
         try:
-            if session_name is not None and session_name != DEFAULT:
-                valid_name("session", session_name)
-                scope["mock.state"] = self.pool.state(session_name)
             if prefer_values is not None:
                 prefs = prefer_mod.parse(prefer_values)
                 scope["mock.prefer"] = prefs
