@@ -87,7 +87,8 @@ class Settings:
     mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
     cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
     access_log: bool = False    # a line per response on stdout (edge.py; serve: on)
-    # The Host names answered (hosts.py; None: any). serve adds --host, --cors-origin, --allowed-host.
+    # The Host names answered (hosts.py; None: any); serve adds --host, --cors-origin and
+    # --allowed-host.
     allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS
 
 

@@ -27,6 +27,7 @@ FIELD_LIMIT = 2048            # characters of a path or a query kept
 ENTRY_COST = 400              # bytes an entry costs besides its strings (tuple, floats, order)
 SESSION_COST = 1200           # bytes a session's own deque and dict slot cost
 _VIOLATIONS, _VIOLATION_CHARS = 20, 500
+_NONE: list[str] = []  # shared by entries without violations (never changed)
 _FIELDS = ("seq", "time", "session", "method", "path", "query", "status", "latency_ms",
            "checked", "violations")
 
@@ -36,13 +37,16 @@ def _rfc3339(when: float) -> str:
 
 
 def _clip(text: str, most: int) -> str:
-    return text if len(text) <= most else f"{text[:most]}...[{len(text) - most} more characters truncated]"
+    if len(text) <= most:
+        return text
+    return f"{text[:most]}...[{len(text) - most} more characters truncated]"
 
 
 class Journal:
     def __init__(self, limit: int = LIMIT, max_bytes: int = MAX_BYTES) -> None:
         self.limit = limit
         self.max_bytes = max_bytes
+        self._max_order = max(1, max_bytes // ENTRY_COST)  # entries, stale places included
         self._entries: dict[str, deque] = {}
         self._order: deque[tuple[int, str]] = deque()  # (seq, session), oldest first
         self._bytes = 0
@@ -52,9 +56,13 @@ class Journal:
     def record(self, session: str, when: float, method: str, path: str, query: str,
                status: int, latency_ms: float, violations: list[str] | None) -> None:
         """`violations` None means the response was not checked against the contract."""
-        path, query = _clip(path, FIELD_LIMIT), _clip(query, FIELD_LIMIT)
-        found = [_clip(v, _VIOLATION_CHARS) for v in (violations or [])[:_VIOLATIONS]]
-        size = ENTRY_COST + len(path) + len(query) + len(method) + sum(map(len, found))
+        if len(path) > FIELD_LIMIT or len(query) > FIELD_LIMIT:
+            path, query = _clip(path, FIELD_LIMIT), _clip(query, FIELD_LIMIT)
+        found = _NONE
+        size = ENTRY_COST + len(path) + len(query)
+        if violations:
+            found = [_clip(v, _VIOLATION_CHARS) for v in violations[:_VIOLATIONS]]
+            size += sum(map(len, found))
         with self._lock:
             entries = self._entries.get(session)
             if entries is None:
@@ -67,8 +75,7 @@ class Journal:
             self._bytes += size
             if len(entries) > self.limit:
                 self._bytes -= entries.popleft()[-1]  # its place in _order is skipped later
-            while self._order and (self._bytes > self.max_bytes
-                                   or len(self._order) > self.max_bytes // ENTRY_COST):
+            while self._bytes > self.max_bytes or len(self._order) > self._max_order:
                 self._drop_oldest()
 
     def _drop_oldest(self) -> None:

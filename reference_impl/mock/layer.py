@@ -64,60 +64,56 @@ class MockLayer:
             scope["mock.session"] = session_name
             self.pool.running(session_name, +1)
         try:
-            await self._handle(scope, receive, send, prefer_values, session_name)
+            started = time.perf_counter()
+            status = 0
+            capture: list[bytes] | None = None
+            if self.check_rate and (self.check_rate >= 1 or random.random() < self.check_rate):
+                capture = []
+            response_headers: dict[str, str] = {}
+            applied = None
+            stream_token = None
+
+            async def recording_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    if capture is not None:
+                        response_headers.update((k.decode("latin-1").lower(), v.decode("latin-1"))
+                                                for k, v in message.get("headers", []))
+                    if applied:
+                        message = {**message, "headers": [*message.get("headers", []),
+                                                          (b"preference-applied", applied)]}
+                elif capture is not None and message["type"] == "http.response.body":
+                    if sum(map(len, capture)) < CAPTURE_LIMIT:
+                        capture.append(message.get("body", b""))
+                await send(message)
+
+            try:
+                if prefer_values is not None:
+                    prefs = prefer_mod.parse(prefer_values)
+                    scope["mock.prefer"] = prefs
+                    applied = prefs.applied().encode() or None
+                    if prefs.wants_stream_control:
+                        stream_token = prefer_mod.STREAM.set(prefs)
+                    if prefs.delay_ms:
+                        await asyncio.sleep(prefs.delay_ms / 1000)
+            except ApiError as exc:
+                await send_error(recording_send, exc)
+            else:
+                try:
+                    await self.app(scope, receive, recording_send)
+                finally:
+                    if stream_token is not None:
+                        prefer_mod.STREAM.reset(stream_token)
+            violations = None
+            if capture is not None and self.checker is not None:
+                violations = self._check(scope, status, response_headers, capture)
+            self.journal.record(session_name or DEFAULT, time.time(), scope["method"],
+                                scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                                status, (time.perf_counter() - started) * 1000, violations)
         finally:
             if session_name is not None:
                 self.pool.running(session_name, -1)
-
-    async def _handle(self, scope: Scope, receive: Receive, send: Send,
-                      prefer_values: list[str] | None, session_name: str | None) -> None:
-        started = time.perf_counter()
-        status = 0
-        capture: list[bytes] | None = None
-        if self.check_rate and (self.check_rate >= 1 or random.random() < self.check_rate):
-            capture = []
-        response_headers: dict[str, str] = {}
-        applied = None
-        stream_token = None
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if capture is not None:
-                    response_headers.update((k.decode("latin-1").lower(), v.decode("latin-1"))
-                                            for k, v in message.get("headers", []))
-                if applied:
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"preference-applied", applied)]}
-            elif capture is not None and message["type"] == "http.response.body":
-                if sum(map(len, capture)) < CAPTURE_LIMIT:
-                    capture.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            if prefer_values is not None:
-                prefs = prefer_mod.parse(prefer_values)
-                scope["mock.prefer"] = prefs
-                applied = prefs.applied().encode() or None
-                if prefs.wants_stream_control:
-                    stream_token = prefer_mod.STREAM.set(prefs)
-                if prefs.delay_ms:
-                    await asyncio.sleep(prefs.delay_ms / 1000)
-        except ApiError as exc:
-            await send_error(recording_send, exc)
-        else:
-            try:
-                await self.app(scope, receive, recording_send)
-            finally:
-                if stream_token is not None:
-                    prefer_mod.STREAM.reset(stream_token)
-        violations = None
-        if capture is not None and self.checker is not None:
-            violations = self._check(scope, status, response_headers, capture)
-        self.journal.record(session_name or DEFAULT, time.time(), scope["method"],
-                            scope["path"], scope.get("query_string", b"").decode("latin-1"),
-                            status, (time.perf_counter() - started) * 1000, violations)
 
     def _check(self, scope: Scope, status: int, response_headers: dict[str, str],
                capture: list[bytes]) -> list[str] | None:
