@@ -160,6 +160,10 @@ def stream_ticket_opens_its_own_message_only(ctx: Context) -> None:
     message_id = _streamed_message_id(stream)
     issued = ctx.user1.post(f"/api/v1/messages/{message_id}/stream-tickets")
     expect_status(issued, 201, "Asking for a stream ticket")
+    cache = issued.headers.get("cache-control", "")
+    expect("no-store" in cache.lower(), summary="A stream ticket's answer may be cached",
+           received=f"Cache-Control: {cache or '(none)'}", documented="Cache-Control: no-store (a ticket is a credential)",
+           response=issued)
     ticket = issued.json().get("ticket", "")
     opened = read_stream(ctx.anonymous, "GET", f"/api/v1/messages/{message_id}/events",
                          params={"ticket": ticket}, deadline=30.0)

@@ -70,7 +70,7 @@ DEFECTS = DEFECTS | frozenset({
     "me_ignores_token", "token_cacheable", "bulk_delete_keeps_shares", "metadata_merged", "messages_newest_first",
     "message_delete_keeps_attachments", "sse_started_twice", "sources_without_web_search", "event_ids_from_one",
     "attachment_content_after_delete", "config_readable_after_delete", "foreign_cursor_422",
-    "validation_item_without_msg",
+    "validation_item_without_msg", "ticket_cacheable",
 })
 # Personal data an anonymised conversation replaces (the contract: e-mail addresses, phone numbers).
 _PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ()-]{6,}\d")
@@ -159,7 +159,7 @@ def _coerce(value: str, schema: dict):  # noqa: ANN001, ANN202
 
 
 def _schema_errors(schema: dict, instance, prefix: list, cap: int | None = 100, *,  # noqa: ANN001
-                   quote: bool = False, with_input: bool = False) -> list[dict]:
+                   quote: bool = False, with_input: bool = False, hide_keys: bool = False) -> list[dict]:
     """422 items; `quote` puts the offending value in msg and `with_input` adds pydantic's `input`
     (both defects: a write-only value sent invalid would be echoed)."""
     errors = []
@@ -169,6 +169,9 @@ def _schema_errors(schema: dict, instance, prefix: list, cap: int | None = 100, 
             missing = re.search(r"'([^']+)' is a required property", error.message)
             loc.append(missing.group(1) if missing else "")
             errors.append({"loc": loc, "msg": "Field required", "type": "missing"})
+        elif error.validator == "additionalProperties" and hide_keys:
+            # A form's unknown key may be a secret (`username=bob&<password>`): never named.
+            errors.append({"loc": loc, "msg": "Extra inputs are not permitted", "type": "extra_forbidden"})
         elif error.validator == "additionalProperties":
             extra = re.findall(r"'([^']+)'", error.message)
             for name in extra or [""]:
@@ -559,7 +562,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             raise HTTPError(404, "Not an assistant reply")
         ticket = secrets.token_urlsafe(24)
         S.tickets[ticket] = (user, m["id"])
-        return JSONResponse({"ticket": ticket, "expires_in": 300}, status_code=201)
+        return JSONResponse({"ticket": ticket, "expires_in": 300}, status_code=201,
+                            headers={} if "ticket_cacheable" in D else {"Cache-Control": "no-store"})
 
     def listAttachments(user, p, body, request):  # noqa: ANN001, ANN202
         m = own_message(user, p["message_id"])
@@ -803,7 +807,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         errors = _schema_errors(schema, body, ["body"],
                                 quote=("echo_password_in_msg" in D and media != "application/json")
                                 or ("rob_echo_rejected_value" in D and media == "application/json"),
-                                with_input="echo_input_in_422" in D and media == "application/json")
+                                with_input="echo_input_in_422" in D and media == "application/json",
+                                hide_keys=media == "application/x-www-form-urlencoded")
         if errors:
             raise Invalid(errors)
         if isinstance(body, dict):

@@ -98,6 +98,7 @@ EXPECTED |= {
     "attachment_content_after_delete": {"ATT-003"},
     "config_readable_after_delete": {"PCFG-001"},
     "foreign_cursor_422": {"SCHEMA-007"},
+    "ticket_cacheable": {"SSE-006"},
     "validation_item_without_msg": {"ERR-001", "ERR-002", "ERR-003", "SCHEMA-005"},
 }
 

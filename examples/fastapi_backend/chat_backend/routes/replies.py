@@ -95,6 +95,7 @@ def stream_reply_events(state: StateDep, user: Annotated[dict, Depends(event_rea
 
 @router.post("/messages/{message_id}/stream-tickets", operation_id="createStreamTicket",
              status_code=201)
-def create_stream_ticket(state: StateDep, user: UserDep, message_id: MessageId) -> dict:
+def create_stream_ticket(state: StateDep, user: UserDep, message_id: MessageId, response: Response) -> dict:
     m = _reply(state, user, message_id)
+    response.headers["Cache-Control"] = "no-store"  # a ticket is a credential, as the token is
     return {"ticket": state.issue_ticket(user["username"], m["id"]), "expires_in": TICKET_LIFETIME}
