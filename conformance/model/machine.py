@@ -9,7 +9,6 @@ shrinks a failing sequence to a few steps; the Driver keeps the steps for the re
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -93,8 +92,7 @@ class ModelMachine(RuleBasedStateMachine):
         self.w.last_created_at["any"] = value
         return value
 
-    def judge_conversation(self, step: Step, c: Conversation, base: tuple = ("json",), where: str = "getConversation"
-                           ) -> None:
+    def judge_conversation(self, step: Step, c: Conversation, base: tuple = ("json",)) -> None:
         expected = self.w.conversation_view(c)
         phrases = {"title": "Changes the fields", "status": "Changes the fields", "metadata": "replaces the stored",
                    "chatbot_id": "Changes the fields", "id": "Changes the fields"}
@@ -174,7 +172,7 @@ class ModelMachine(RuleBasedStateMachine):
         c.title = body.get("title", c.title)
         c.status = body.get("status", c.status)
         c.metadata = body.get("metadata", c.metadata)
-        self.judge_conversation(step, c, where="updateConversation")
+        self.judge_conversation(step, c)
         self.d.not_before(step, "updated_at after an edit", ("json", "updated_at"), c.updated_at, "info", "Times")
         c.updated_at = pick(step.response, ("json", "updated_at"))
 
@@ -425,7 +423,6 @@ class ModelMachine(RuleBasedStateMachine):
         self.d.equal(step, "reply.started's conversation_id", ("data", 0, "conversation_id"), c.id, where,
                      "the ids of both messages")
         self.d.equal(step, "deltas without a piece of text", ("empty deltas",), 0, where, "the next piece of text")
-        final = data[-1]
         parsed = [{"event": e["event"], "id": e["id"], "data": d} for e, d in zip(events, data)]
         if names[-1] == "reply.completed":
             self.d.holds(step, "the deltas, concatenated, are the completed message's text", ("deltas match",),
@@ -515,7 +512,6 @@ class ModelMachine(RuleBasedStateMachine):
         share.title, share.snapshot, share.expiry_days = c.title, self.w.snapshot(c.id), days
         self.d.equal(step, "the share's title", ("json", "title"), c.title, "Share.title", "when the snapshot")
         self.d.equal(step, "the share's conversation", ("json", "conversation_id"), c.id, where, "Shares a snapshot")
-        expires = pick(step.response, ("json", "expires_at"))
         if days is None:
             self.d.equal(step, "expires_at", ("json", "expires_at"), None, where, "means no expiry")
         else:

@@ -109,8 +109,10 @@ def render(result: RunResult, width: int | None = None) -> str:
             shown = 80 if finding.replay else 8
             lines += ["    " + line for line in finding.message.splitlines()[:shown]]
             if finding.replay:
-                lines.append("    replay: the pytest file and curl lines are in the JSON, HTML and JUnit reports "
-                             "(--replay-dir writes them as files)")
+                curl = [line for line in finding.replay["curl"].splitlines() if line.strip()]
+                lines.append("    replay with curl (the pytest file is in the JSON, HTML and JUnit reports; "
+                             "--replay-dir writes both as files):")
+                lines += ["      " + line for line in curl[:60]]
             if finding.curl:
                 lines.append(f"    replay: {finding.curl[:400]}")
     if result.leftovers:
