@@ -16,11 +16,12 @@ __all__ = ["Driver"]
 class Driver:
     """One sequence: the clients of both users, the steps so far and the symbols bound."""
 
-    def __init__(self, clients: dict[str, Client], sentences: Sentences) -> None:
+    def __init__(self, clients: dict[str, Client], sentences: Sentences, failures: list | None = None) -> None:
         self.clients = clients
         self.sentences = sentences
         self.steps: list[Step] = []
         self.symbols = Symbols()
+        self.failures = failures if failures is not None else []  # every divergence seen, with its steps
 
     def call(self, label: str, user: str, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
              json_body: Any = NOTHING, form: dict[str, str] | None = None,
@@ -52,8 +53,10 @@ class Driver:
     def fail(self, step: Step, what: str, selector: tuple, expected: Any, received: Any, where: str, phrase: str,
              op: str = "==") -> None:
         sentence, location = self.sentences(where, phrase)
-        raise Divergence(step=step, what=what, selector=selector, expected=expected, received=received,
-                         sentence=sentence, where=location, op=op)
+        divergence = Divergence(step=step, what=what, selector=selector, expected=expected, received=received,
+                                sentence=sentence, where=location, op=op)
+        self.failures.append((divergence, list(self.steps), self.symbols))
+        raise divergence
 
     def status(self, step: Step, expected: int, where: str, phrase: str) -> None:
         step.expected_status = expected

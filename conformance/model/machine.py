@@ -38,6 +38,7 @@ class Setup:
                  providers: list[str]) -> None:
         self.clients, self.sentences, self.areas, self.providers = clients, sentences, areas, providers
         self.last: Driver | None = None  # the latest sequence's steps, for the failure report
+        self.failures: list = []  # every divergence seen, with the steps that led to it
 
 
 def _nth(items: list, n: int) -> Any:
@@ -49,13 +50,14 @@ class ModelMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.d = Driver(self.setup.clients, self.setup.sentences)
+        self.d = Driver(self.setup.clients, self.setup.sentences, self.setup.failures)
         self.setup.last = self.d
         self.w = World()
         # Every title holds this sequence's own word, so `q` finds exactly what it created.
         self.word = "mdl" + secrets.token_hex(4)
         self.d.symbols.names[self.word] = "WORD"
         self.done = 0  # steps taken
+        self.configured = False  # whether this sequence configured a provider (teardown cleans up)
 
     @invariant()
     def every_few_steps(self) -> None:
@@ -599,6 +601,7 @@ class ModelMachine(RuleBasedStateMachine):
     def create_config(self, user: str, n: int, key: int) -> None:
         provider = _nth(self.setup.providers, n)
         api_key = f"sk-{self.word}-{key:04d}"
+        self.configured = True
         step = self.d.call(f"{user} configures a provider", user, "POST", f"{API}/provider-configs",
                            json_body={"provider_id": provider, "api_key": api_key})
         self.no_key(step, api_key)
@@ -797,6 +800,17 @@ class ModelMachine(RuleBasedStateMachine):
             self.remove_configs()
 
     def remove_configs(self) -> None:
-        # Provider configurations outlive a sequence (one per user and provider): remove this one's.
-        for config in list(self.w.configs.values()):
-            self.setup.clients[config.owner].request("DELETE", f"{API}/provider-configs/{config.id}")
+        """Provider configurations outlive a sequence (one per user and provider): every one of the
+        run's providers is left unconfigured, even by a configuration the server should have refused,
+        so that the next sequence starts from the same state."""
+        if not self.configured:
+            return
+        for user in USERS:
+            for provider in self.setup.providers:
+                found = self.setup.clients[user].request("GET", f"{API}/provider-configs",
+                                                         params={"provider_id": provider, "limit": 100})
+                items = found.json().get("items") if found.status == 200 and found.content_type == "application/json" \
+                    else None
+                for config in items if isinstance(items, list) else []:
+                    if isinstance(config, dict) and isinstance(config.get("id"), str):
+                        self.setup.clients[user].request("DELETE", f"{API}/provider-configs/{config['id']}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from hypothesis.internal.conjecture import engine
 from hypothesis.stateful import get_state_machine_test
 
@@ -72,26 +72,22 @@ def run_model(*, clients: dict[str, Client], spec: dict[str, Any], areas: frozen
         test()
     except Divergence as exc:
         last = exc
-    except Flaky as exc:  # a divergence that did not repeat on replay: still a divergence
-        last = next((e for e in _causes(exc) if isinstance(e, Divergence)), None)
-        if last is None:
+    except (Flaky, FlakyStrategyDefinition):
+        # The server's answers changed between a sequence and its replay (state it kept from an
+        # earlier sequence): the divergence is real; report the shortest one seen.
+        if not setup.failures:
             raise
+        last = min(setup.failures, key=lambda f: len(f[1]))[0]
     finally:
         engine.MAX_SHRINKING_SECONDS = saved
     if last is not None:
+        steps, symbols = next(((s, y) for d, s, y in setup.failures if d is last), ([last.step], None))
+        symbols = symbols or setup.last.symbols
         # Reads change nothing: the ones that bound no value are left out of the sequence shown.
-        steps = [s for s in (setup.last.steps[:last.step.number] if setup.last else [last.step])
-                 if s.method != "GET" or s.binds or s is last.step]
+        steps = [s for s in steps[:steps.index(last.step) + 1] if s.method != "GET" or s.binds or s is last.step]
         for number, step in enumerate(steps, start=1):
             step.number = number
-        symbols = setup.last.symbols
         raise ModelFailure(divergence=last, text=describe(last, steps, symbols), curl=curl_script(steps, symbols),
                            pytest=pytest_file(last, steps, symbols))
     return ran[0]
 
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    found = [exc]
-    for inner in getattr(exc, "exceptions", ()) or ():
-        found += _causes(inner)
-    return found
