@@ -14,7 +14,7 @@ from . import profiles
 from .config import Config, cache_dir, resolve
 from .errors import ConfigurationError, ConnectionProblem
 from .redaction import redact
-from .reports import html, json as json_report, junit, terminal
+from .reports import html, json as json_report, junit, replays, terminal
 from .requirements import load
 from .results import Outcome, RequirementResult, RunResult
 
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--junit-xml", dest="junit_xml", help="write a JUnit XML report here")
     add("--html", help="write a self-contained HTML report here")
     add("--json", help="write a JSON report here")
+    add("--replay-dir", dest="replay_dir",
+        help="write each model failure's replay here: <ID>.py (pytest, httpx only) and <ID>.sh (curl)")
     add("--spec", help="the contract to judge against (default: the bundled one)")
     add("--keep-data", dest="keep_data", action="store_const", const=True, default=None,
         help="leave what the run created on the deployment (by default it is deleted at the end; "
@@ -74,6 +76,8 @@ def write_reports(config: Config, result: RunResult) -> None:
         html.write(result, config.html)
     if config.json:
         json_report.write(result, config.json)
+    if config.replay_dir:
+        replays.write(result, config.replay_dir)
 
 
 def interrupted_result(config: Config, seen: list[RequirementResult], started: float, *,

@@ -30,6 +30,7 @@ FIELDS = {
     "seed": "CHAT_API_SEED",
     "junit_xml": "CHAT_API_JUNIT_XML",
     "html": "CHAT_API_HTML",
+    "replay_dir": "CHAT_API_REPLAY_DIR",
     "json": "CHAT_API_JSON",
     "spec": "CHAT_API_SPEC",
     "keep_data": "CHAT_API_KEEP_DATA",
@@ -54,6 +55,7 @@ class Config:
     seed: int | None = None
     junit_xml: str | None = None
     html: str | None = None
+    replay_dir: str | None = None
     json: str | None = None
     spec: str | None = None
     # Leave what the run created on the deployment (by default it is deleted at the end).

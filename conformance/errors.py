@@ -61,8 +61,10 @@ class RequirementFailure(SuiteError):
         documented: Any,
         exchange: Any = None,
         operation: str | None = None,
+        replay: dict[str, str] | None = None,
     ) -> None:
         self.summary = summary
+        self.replay = replay  # a model failure's replay scripts: {"curl": ..., "pytest": ...}
         self.received = received
         self.documented = documented
         self.exchange = exchange
@@ -71,6 +73,8 @@ class RequirementFailure(SuiteError):
 
     @property
     def message(self) -> str:
+        if self.replay:  # a model failure's summary holds its own expectation and answer
+            return self.summary
         return f"{self.summary}\n  Received:   {self.received}\n  Documented: {self.documented}"
 
 

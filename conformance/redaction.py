@@ -36,6 +36,7 @@ SECRET_KEYS = {"password", "new_password", "current_password", "api_key", "acces
 MIN_LENGTH = 6
 _SECRET_FIELD = re.compile(
     r'("?(?:api_key|password|access_token|refresh_token|ticket|client_secret)"?\s*[:=]\s*"?)'
+    r'(?!\$\w|\$\{|\[REDACTED\])'  # a shell variable (a replay script's "password=$2") names a secret
     r'([^"&,}\s]+)')
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 

@@ -27,9 +27,13 @@ class Finding:
     operation: str | None = None
     exchange: Exchange | None = None
     curl: str | None = None
+    # A model failure's replay of its shrunk sequence: {"curl": a bash script, "pytest": a test file}.
+    replay: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"message": self.message, "operation": self.operation}
+        if self.replay:
+            data["replay"] = dict(self.replay)
         if self.exchange is not None:
             data.update(self.exchange.as_dict())
         if self.curl:

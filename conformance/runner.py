@@ -90,12 +90,13 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                                      "pass a second account with --username-2/--password-2 or --token-2")
         tracker = Tracker([user1, user2])  # what the run creates is deleted at the end
         ctx = Context(user1=user1, user2=user2, anonymous=anonymous, username=config.username,
-                      password=config.password, profile=profile, spec=spec)
+                      password=config.password, profile=profile, spec=spec, seed=seed)
         owned = _operation_areas(spec, areas)
         selected_areas = {r.area for r in requirements if _selected(r, config)}
         unsupported: dict[str, str] = {}
         for area_name, probe in SUPPORT_PROBES.items():
-            if area_name not in selected_areas:
+            # The model layer's sequences use every optional area the deployment offers.
+            if area_name not in selected_areas and "model" not in selected_areas:
                 continue
             try:
                 response = probe(ctx)
@@ -112,6 +113,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                 unsupported[area_name] = f"{response.exchange.method} {response.exchange.url} answered {response.status}"
         excluded = frozenset(op for op, area in owned.items() if area in unsupported or area not in selected_areas)
         ctx.excluded_operations = excluded
+        ctx.unsupported_operations = frozenset(op for op, area in owned.items() if area in unsupported)
 
         results: list[RequirementResult] = []
         engine_requirements = {r.check: r.id for r in requirements if r.check and _selected(r, config)}
@@ -205,7 +207,7 @@ def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: 
     except RequirementFailure as exc:
         return RequirementResult(requirement=requirement, outcome=Outcome.FAIL,
                                  findings=[Finding(message=exc.message, operation=exc.operation,
-                                                   exchange=exc.exchange,
+                                                   exchange=exc.exchange, replay=exc.replay,
                                                    curl=exc.exchange.curl if exc.exchange else None)],
                                  duration=time.monotonic() - started)
     except Unsupported as exc:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Statement", "Trace", "statements", "load_traces", "untraced", "resolve", "TRACES_PATH", "KINDS"]
+__all__ = ["Statement", "Trace", "statements", "load_traces", "untraced", "unproven", "resolve", "TRACES_PATH", "KINDS"]
 
 TRACES_PATH = Path(__file__).with_name("traces.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -57,6 +57,10 @@ class Trace:
     at: str
     says: str
     ids: tuple[str, ...]
+    # The planted violations (tests/conformance/fake_server.py) that break the statement, and, for
+    # an entry covering more statements than it has proofs, why one violation stands for all.
+    proof: tuple[str, ...] = ()
+    one_for_all: str | None = None
 
     def covers(self, statement: Statement) -> bool:
         return fnmatch.fnmatchcase(statement.location, self.at) and self.says.lower() in statement.text.lower()
@@ -127,9 +131,16 @@ def statements(spec: dict) -> list[Statement]:
 @cache
 def load_traces(path: Path = TRACES_PATH) -> tuple[Trace, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(Trace(at=t["at"], says=t["says"], ids=tuple(t["ids"])) for t in data["traces"])
+    return tuple(Trace(at=t["at"], says=t["says"], ids=tuple(t["ids"]), proof=tuple(t.get("proof", ())),
+                       one_for_all=t.get("one_for_all")) for t in data["traces"])
 
 
 def untraced(spec: dict, traces: tuple[Trace, ...] | None = None) -> list[Statement]:
     traces = load_traces() if traces is None else traces
     return [s for s in statements(spec) if not any(t.covers(s) for t in traces)]
+
+
+def unproven(spec: dict, traces: tuple[Trace, ...] | None = None) -> list[Statement]:
+    """Statements no covering trace proves with a planted violation."""
+    traces = load_traces() if traces is None else traces
+    return [s for s in statements(spec) if not any(t.covers(s) and t.proof for t in traces)]

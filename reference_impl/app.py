@@ -1,6 +1,6 @@
 """The ASGI application: Connexion routes the 3.0 view, our middleware guards the 3.1 contract.
 
-    Edge (nosniff, access log) -> CORS
+    Edge (nosniff, access log) -> HostGuard (400 for a Host not allowed) -> CORS
          -> MockLayer (/__mock/ admin, Prefer, X-Mock-Session, journal: see mock/)
          -> JsonErrors -> MethodGuard (405 by contract path precedence)
          -> Connexion [ServerError, Exception, SwaggerUI (/docs), Routing,
@@ -48,6 +48,7 @@ from .body import read_body
 from .bridge import to_openapi30
 from .contract import load_contract
 from .edge import Edge
+from .hosts import LOCAL_HOSTS, HostGuard
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, UndecodableBody,
                      Unauthorized, send_error)
@@ -86,6 +87,9 @@ class Settings:
     mock_token: str | None = None  # X-Mock-Token for /__mock/ (None: from the environment or new)
     cors_origins: tuple[str, ...] = ()  # exact origins allowed besides CORS_ORIGINS (--cors-origin)
     access_log: bool = False    # a line per response on stdout (edge.py; serve: on)
+    # The Host names answered (hosts.py; None: any); serve adds --host, --cors-origin and
+    # --allowed-host.
+    allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS
 
 
 @dataclass
@@ -98,7 +102,11 @@ class State:
     fixture_users: list[dict[str, str]] = field(default_factory=list)
     sessions: SessionPool | None = None   # X-Mock-Session state copies, and their snapshots
     journal: Journal | None = None        # the last requests of each session
-    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins
+    throttle: SignInThrottle | None = None  # sign-in attempts, counted in `store` by default
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            self.throttle = SignInThrottle(self.store)
 
 
 class TagResolver(Resolver):
@@ -115,6 +123,9 @@ class TagResolver(Resolver):
 def handler_name(tag: str, operation_id: str) -> str:
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
     return f"reference_impl.handlers.{tag.replace('-', '_')}.{name}"
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _replay(body: bytes, original: Receive) -> Receive:
@@ -151,10 +162,19 @@ class ContractMiddleware:
         if scope["type"] != "http" or op is None:
             await self.app(scope, receive, send)
             return
-        # An X-Mock-Session request runs against that session's own store (mock/layer.py).
-        state = scope.get("mock.state") or self.state
+        # An X-Mock-Session request runs against that session's own store (mock/layer.py);
+        # before its first authenticated write, against the fixtures, read-only (no copy).
+        session = scope.get("mock.session")
+        pool = self.state.sessions
+        state = self.state if session is None else pool.state_for_read(session)
         try:
             call, receive = await self._check(scope, receive, op, state)
+            if session is not None and op.secured and scope["method"] in _WRITES:
+                # Authenticated and valid: the session gets its own copy now (or a 503).
+                call["state"] = pool.state_for_write(session, scope["method"])
+            elif session is not None and not op.secured and scope["method"] in _WRITES:
+                # createToken: the copy is made by the handler once the password matched.
+                call["writable_state"] = lambda: pool.state_for_write(session, scope["method"])
         except ApiError as exc:
             await send_error(send, exc)
             return
@@ -233,7 +253,8 @@ class ContractMiddleware:
                 if isinstance(value, UploadFile):
                     await value.close()
             raise
-        return {"call": parsed, "user": user, "state": state}, receive
+        return {"call": parsed, "user": user, "state": state,
+                "writable_state": lambda: state}, receive
 
 
 async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:
@@ -342,7 +363,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
                         "Preference-Applied"],
     )
     atexit.register(clean_up)  # an app used without a server (tests) cleans up at exit
-    return Edge(asgi, log=sys.stdout if settings.access_log else None), state
+    return Edge(HostGuard(asgi, settings.allowed_hosts),
+                log=sys.stdout if settings.access_log else None), state
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 from .errors import Unauthorized
 from .store import Store
 
-__all__ = ["hash_password", "issue_token", "user_for_header", "issue_stream_ticket",
+__all__ = ["hash_password", "issue_token", "check_password", "new_token", "user_for_header", "issue_stream_ticket",
            "user_for_ticket", "query_ticket", "TICKET_OPERATIONS", "TOKEN_LIFETIME", "TICKET_LIFETIME"]
 
 TOKEN_LIFETIME = 24 * 3600
@@ -29,16 +29,25 @@ def hash_password(password: str, salt: bytes) -> bytes:
 
 
 def issue_token(store: Store, username: str, password: str) -> dict[str, Any]:
+    return new_token(store, check_password(store, username, password))
+
+
+def check_password(store: Store, username: str, password: str) -> str:
+    """The user id the credentials name; 401 otherwise. Reads only."""
     user = store.one("SELECT * FROM users WHERE username = ?", username)
     # Hash even for an unknown user, so timing does not tell which usernames exist.
     salt = user["salt"] if user else b"no-such-user"
     digest = hash_password(password, salt)
     if user is None or not hmac.compare_digest(digest, user["password_hash"]):
         raise Unauthorized("Incorrect username or password")
+    return user["id"]
+
+
+def new_token(store: Store, user_id: str) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     with store.transaction() as conn:
         conn.execute("INSERT INTO tokens VALUES (?, ?, ?)",
-                     (token, user["id"], time.time() + TOKEN_LIFETIME))
+                     (token, user_id, time.time() + TOKEN_LIFETIME))
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME}
 
 

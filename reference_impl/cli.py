@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="also allow this browser origin, e.g. http://192.168.1.20:5173 for a "
                         "phone on the LAN (repeatable; localhost and loopback are always allowed)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests for this Host name (repeatable; `*`: any). "
+                        "Allowed anyway: localhost, 127.0.0.1, [::1], --host and the "
+                        "--cors-origin hosts; any other answers 400 (DNS rebinding)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="leave out the line per response on stdout")
     p.add_argument("--reload", action="store_true",
@@ -70,13 +74,15 @@ def _connection_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _settings_from(args: argparse.Namespace):
     from .app import Settings
+    from .hosts import allowed_hosts
     return Settings(db_path=args.db, fixtures=Path(args.fixtures) if args.fixtures else None,
                     data_dir=Path(args.data_dir) if args.data_dir else None,
                     token_delay=args.token_delay,
                     # Sessions live in one process's memory: off when workers share a file.
                     max_sessions=args.max_sessions if args.workers == 1 else 0,
                     check_rate=args.check_responses, cors_origins=tuple(args.cors_origin),
-                    access_log=args.access_log)
+                    access_log=args.access_log,
+                    allowed_hosts=allowed_hosts(args.host, args.cors_origin, args.allowed_host))
 
 
 def _quiet_import_warnings() -> None:

@@ -83,6 +83,10 @@ CREATE TABLE IF NOT EXISTS read_markers (
 CREATE TABLE IF NOT EXISTS reply_events (
   message_id TEXT NOT NULL, position INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
   PRIMARY KEY (message_id, position));
+-- Sign-in attempts of the last window (throttle.py), shared by every worker of a database.
+CREATE TABLE IF NOT EXISTS sign_in_attempts (username_key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sign_in_key ON sign_in_attempts(username_key, at);
+CREATE INDEX IF NOT EXISTS sign_in_at ON sign_in_attempts(at);
 CREATE TABLE IF NOT EXISTS prices (
   model TEXT PRIMARY KEY, input_per_1k REAL NOT NULL, output_per_1k REAL NOT NULL,
   currency TEXT NOT NULL);
@@ -240,6 +244,33 @@ class Store:
         sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
         sql += " LIMIT ?"
         return self.all(sql, *args, limit + 1)
+
+    # -- sign-in attempts (throttle.py) --------------------------------------------------------
+
+    def take_attempt(self, key: str, now: float, window: float, most: int, max_rows: int
+                     ) -> float | None:
+        """Count one attempt for `key`, in one transaction; or refuse it.
+
+        None: counted. A number: refused, the seconds until the oldest attempt that stands in
+        the way is `window` old (`key`'s own, or with `max_rows` attempts in the window for all
+        keys together, the oldest of all: a flood is refused, it never resets a count).
+        """
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM sign_in_attempts WHERE at <= ?", (now - window,))
+            mine = conn.execute("SELECT count(*) AS n, min(at) AS oldest FROM sign_in_attempts"
+                                " WHERE username_key = ?", (key,)).fetchone()
+            if mine["n"] >= most:
+                return mine["oldest"] + window - now
+            every = conn.execute("SELECT count(*) AS n, min(at) AS oldest FROM "
+                                 "sign_in_attempts").fetchone()
+            if every["n"] >= max_rows:
+                return every["oldest"] + window - now
+            conn.execute("INSERT INTO sign_in_attempts VALUES (?, ?)", (key, now))
+        return None
+
+    def forget_attempts(self, key: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM sign_in_attempts WHERE username_key = ?", (key,))
 
     # -- file bytes ---------------------------------------------------------------------------
 

@@ -236,7 +236,7 @@ class ContractValidator:
             name=raw["name"], location=raw["in"], required=bool(raw.get("required")),
             integer=schema.get("type") == "integer", check=self._compile(where / "schema"),
             default=schema.get("default"), array=schema.get("type") == "array",
-            uuid=_is_uuid(schema),
+            uuid=_is_uuid(schema) or _is_uuid(self._deref(schema.get("items", {}))),
         )
 
     # -- per request ------------------------------------------------------------------------
@@ -319,6 +319,7 @@ class ContractValidator:
             value = {}
             for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
                 value.setdefault(k, v)
+            return self._form(op.body_schemas[media_type], value, validator)
         else:  # multipart: the parsed form; files are checked for presence and size here
             value = form or {}
             errors = []
@@ -330,6 +331,26 @@ class ContractValidator:
             checked = {k: ("" if hasattr(v, "read") else v) for k, v in value.items()}
             return value, errors + validator.errors(checked, ["body"])
         return value, validator.errors(value, ["body"])
+
+
+    def _form(self, schema: dict, value: dict[str, str], validator: Any
+              ) -> tuple[Any, list[dict[str, Any]]]:
+        """A form's known fields validated; its unknown keys reported without their names.
+
+        A form key can hold a secret: JSON sent with the form media type parses as one key
+        (the whole text, password included), and so does `username=bob&<password>`. The
+        contract never echoes a password, not even in `loc`.
+        """
+        known = self._deref(schema).get("properties", {})
+        fields = {k: v for k, v in value.items() if k in known}
+        errors = []
+        if len(fields) < len(value):
+            errors.append(field_error(["body"], FORM_EXTRA, "extra_forbidden"))
+        return value, errors + validator.errors(fields, ["body"])
+
+
+FORM_EXTRA = ("Extra inputs are not permitted: the form has fields this operation does not "
+              "define (not named here: a form key may hold a secret)")
 
 
 def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]]:
@@ -359,7 +380,7 @@ def _schema_errors(validator: Any, value: Any, loc: list) -> list[dict[str, Any]
 
 # A filename is stored and sent back in Content-Disposition: a control character (a NUL, a
 # line break) once made every download of it drop the connection.
-_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[^\x00-\x1f\x7f]*)?")
 

@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (imported for registration)
     conversations,
     errors,
     messages,
+    model,
     providers,
     replies,
     robustness,

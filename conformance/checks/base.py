@@ -55,8 +55,11 @@ class Context:
     password: str | None
     profile: Profile
     spec: dict[str, Any]
+    seed: int = 0  # the run's seed: the model layer's sequences follow it
     # Operations of optional areas that are unsupported or not selected.
     excluded_operations: frozenset[str] = frozenset()
+    # Operations of optional areas the deployment does not offer (whether selected or not).
+    unsupported_operations: frozenset[str] = frozenset()
     # Part of every title and name the checks choose: the PREFIX makes leftovers recognisable.
     unique: str = field(default_factory=lambda: f"{PREFIX}-{uuid.uuid4().hex[:8]}")
     # Every id a creation returned in this run: a server that hands out the same id twice (a

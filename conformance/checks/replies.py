@@ -41,7 +41,7 @@ def _cached_stream(ctx: Context) -> Stream:
     return ctx._stream  # type: ignore[attr-defined]
 
 
-def order_problems(stream: Stream, first_id: int = 0) -> list[str]:
+def order_problems(stream: Stream, first_id: int = 0, web_search: bool | None = None) -> list[str]:
     names = stream.names
     problems = []
     if first_id == 0 and (not names or names[0] != "reply.started"):
@@ -53,6 +53,12 @@ def order_problems(stream: Stream, first_id: int = 0) -> list[str]:
     allowed = {"reply.sources", "reply.delta"} if first_id == 0 else {"reply.sources", "reply.delta", "reply.started"}
     if any(n not in allowed for n in body):
         problems.append(f"unexpected events in the middle: {body}")
+    # `reply.sources`, at most once, only when `web_search` is true (right after reply.started).
+    sources = [n for n, name in enumerate(names) if name == "reply.sources"]
+    if web_search is False and sources:
+        problems.append("reply.sources in a reply asked without web_search")
+    elif len(sources) > 1 or (first_id == 0 and sources and sources != [1]):
+        problems.append(f"reply.sources at positions {sources}: at most once, right after reply.started")
     ids = [e.id for e in stream.events]
     if ids != [str(n) for n in range(first_id, first_id + len(ids))]:
         problems.append(f"ids {ids[:12]} are not consecutive from {first_id}")
@@ -80,7 +86,7 @@ def _require_stream(stream: Stream) -> None:
 def events_come_in_order_with_one_final_event(ctx: Context) -> None:
     stream = _cached_stream(ctx)
     _require_stream(stream)
-    problems = order_problems(stream)
+    problems = order_problems(stream, web_search=False)  # asked without web_search
     if problems:
         raise RequirementFailure(summary="The reply stream breaks the documented event order",
                                  received="; ".join(problems) + f" (events: {stream.names[:20]})",
@@ -154,6 +160,10 @@ def stream_ticket_opens_its_own_message_only(ctx: Context) -> None:
     message_id = _streamed_message_id(stream)
     issued = ctx.user1.post(f"/api/v1/messages/{message_id}/stream-tickets")
     expect_status(issued, 201, "Asking for a stream ticket")
+    cache = issued.headers.get("cache-control", "")
+    expect("no-store" in cache.lower(), summary="A stream ticket's answer may be cached",
+           received=f"Cache-Control: {cache or '(none)'}", documented="Cache-Control: no-store (a ticket is a credential)",
+           response=issued)
     ticket = issued.json().get("ticket", "")
     opened = read_stream(ctx.anonymous, "GET", f"/api/v1/messages/{message_id}/events",
                          params={"ticket": ticket}, deadline=30.0)

@@ -4,12 +4,17 @@ The fields come from the contract: every request-body property marked `writeOnly
 `format: password`, and the token endpoint's `password`. Each is sent valid, too long, with
 characters its schema refuses, of the wrong type and beside a missing or unknown field, since
 a framework's 422 (pydantic's `input`, a validator's message) is where an invalid secret leaks.
+A form-encoded secret is also sent where it becomes a form key: JSON labelled
+`application/x-www-form-urlencoded` (what a generated client sends by default) and
+`username=bob&<password>` (the `password=` forgotten), since a 422's `loc` may name the key.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlencode
 from typing import Any
 
 from ..client import Client, Response
@@ -83,6 +88,18 @@ def _cases(ctx: Context, operation_id: str, media: str, name: str, schema: dict,
     return cases
 
 
+def _form_key_cases(ctx: Context, name: str, others: dict[str, Any]) -> list[tuple[str, bytes, str]]:
+    """(what, raw form body, marker): the secret where a form parser makes it a key."""
+    cases = []
+    marker = f"{ctx.unique}json-S3CRET"
+    cases.append(("in a JSON body labelled form-urlencoded (the whole text is one form key)",
+                  json.dumps({**others, name: f"sk-{marker}"}).encode(), marker))
+    marker = f"{ctx.unique}bare-S3CRET"
+    cases.append((f"as a form key without `{name}=`",
+                  (urlencode(others) + f"&sk-{marker}").lstrip("&").encode(), marker))
+    return cases
+
+
 @requirement("SEC-006")
 def secrets_are_never_echoed(ctx: Context) -> None:
     others = {"createToken": {"grant_type": "password", "username": ctx.username or "nobody"},
@@ -101,10 +118,19 @@ def secrets_are_never_echoed(ctx: Context) -> None:
         for what, body, marker in _cases(ctx, operation_id, media, name, schema, others[operation_id]):
             kwargs = {"json": body} if media == "application/json" else {"data": body}
             response = client.request(method, path, **kwargs)
-            where = _leak(response, marker)
-            if where is not None:
-                raise RequirementFailure(
-                    summary=f"{operation_id} echoes the {name} it was sent ({what}) in {where}",
-                    received=f"{response.status}; the value (redacted here) appears in {where}",
-                    documented=f"{name} is write-only: no response carries it, valid or not",
-                    exchange=response.exchange)
+            _judge(response, marker, operation_id, name, what)
+        if media != "application/x-www-form-urlencoded":
+            continue
+        for what, raw, marker in _form_key_cases(ctx, name, others[operation_id]):
+            response = client.request(method, path, content=raw, headers={"Content-Type": media})
+            _judge(response, marker, operation_id, name, what)
+
+
+def _judge(response: Response, marker: str, operation_id: str, name: str, what: str) -> None:
+    where = _leak(response, marker)
+    if where is not None:
+        raise RequirementFailure(
+            summary=f"{operation_id} echoes the {name} it was sent ({what}) in {where}",
+            received=f"{response.status}; the value (redacted here) appears in {where}",
+            documented=f"{name} is write-only: no response carries it, valid or not",
+            exchange=response.exchange)

@@ -24,6 +24,9 @@ def _finding(finding) -> str:  # noqa: ANN001
         parts += [f"<h4>Request</h4><pre>{escape(request)}</pre>", f"<h4>Response</h4><pre>{escape(response)}</pre>"]
     if finding.curl:
         parts.append(f"<h4>Replay</h4><pre>{escape(finding.curl)}</pre>")
+    if finding.replay:  # a model failure: its shrunk sequence, replayable against the same deployment
+        parts.append(f"<h4>Replay (a pytest file that needs only httpx)</h4><pre>{escape(finding.replay['pytest'])}</pre>"
+                     f"<h4>Replay (curl)</h4><pre>{escape(finding.replay['curl'])}</pre>")
     return "\n".join(parts)
 
 

@@ -27,7 +27,9 @@ def build(result: RunResult) -> ET.Element:
             ET.SubElement(case_props, "property", name=name, value=value)
         if item.outcome is Outcome.FAIL:
             failure = ET.SubElement(case, "failure", message=f"{req.id}: {req.statement}")
-            failure.text = "\n\n".join(f.message + (f"\nreplay: {f.curl}" if f.curl else "") for f in item.findings)
+            failure.text = "\n\n".join(f.message + (f"\nreplay: {f.curl}" if f.curl else "")
+                                       + (f"\n\nreplay (pytest):\n{f.replay['pytest']}" if f.replay else "")
+                                       for f in item.findings)
         elif item.outcome in (Outcome.SKIP, Outcome.UNSUPPORTED):
             ET.SubElement(case, "skipped", message=f"{item.outcome.value}: {item.reason}")
     return suite

@@ -107,7 +107,14 @@ def render(result: RunResult, width: int | None = None) -> str:
         lines.append("")
         lines.append(f"FAIL {item.requirement.id}: {item.requirement.statement}")
         for finding in item.findings[:3]:
-            lines += ["    " + line for line in redact(finding.message).splitlines()[:8]]
+            # A model failure's message is its shrunk sequence: shown whole (a few steps).
+            shown = 80 if finding.replay else 8
+            lines += ["    " + line for line in redact(finding.message).splitlines()[:shown]]
+            if finding.replay:
+                curl = [line for line in redact(finding.replay["curl"]).splitlines() if line.strip()]
+                lines.append("    replay with curl (the pytest file is in the JSON, HTML and JUnit reports; "
+                             "--replay-dir writes both as files):")
+                lines += ["      " + line for line in curl[:60]]
             if finding.curl:
                 lines.append(f"    replay: {redact(finding.curl)[:400]}")
     if result.leftovers:

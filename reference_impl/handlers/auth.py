@@ -2,23 +2,20 @@
 
 import asyncio
 
-from ..auth import issue_token
-from ..errors import Unauthorized
+from ..auth import check_password, new_token
 from ._http import json_response, parts
 
 
 async def create_token(context_):
     store, _, call = parts(context_)
     body = call.body
-    throttle = context_["state"].throttle
-    throttle.check(body["username"])
-    try:
-        # PBKDF2 takes milliseconds of CPU: on a thread, so other requests keep being served.
-        token = await asyncio.to_thread(issue_token, store, body["username"], body["password"])
-    except Unauthorized:
-        throttle.failed(body["username"])
-        raise
-    throttle.succeeded(body["username"])
+    # The attempt is counted before PBKDF2 (throttle.py); both on a thread: the hash takes
+    # milliseconds of CPU, and the count may wait on another worker's write.
+    user_id = await asyncio.to_thread(
+        context_["state"].throttle.attempt, body["username"],
+        lambda: check_password(store, body["username"], body["password"]))
+    # Only now may a mock session that was only read so far get its own copy (mock/sessions.py).
+    token = new_token(context_["writable_state"]().store, user_id)
     return json_response(token, 200, {"Cache-Control": "no-store"})
 
 

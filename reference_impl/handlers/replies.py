@@ -41,7 +41,8 @@ def _assistant_message(store, user, message_id):
 async def create_stream_ticket(context_):
     store, user, call = parts(context_)
     row = _assistant_message(store, user, call.path["message_id"])
-    return json_response(auth.issue_stream_ticket(store, context_["user"], row["id"]), 201)
+    return json_response(auth.issue_stream_ticket(store, context_["user"], row["id"]), 201,
+                         {"Cache-Control": "no-store"})  # a credential, like the token
 
 
 async def stream_reply_events(context_):

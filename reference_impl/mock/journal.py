@@ -1,7 +1,14 @@
-"""The request journal: the last `LIMIT` requests of each session, in memory.
+"""The request journal: the last `LIMIT` requests of each session, in memory, bounded in bytes.
 
-An entry is appended as one tuple (a deque with maxlen drops the oldest), so recording costs
-well under a microsecond; the dicts the admin API returns are built only when read.
+An entry is appended as one tuple, so recording costs about a microsecond; the dicts the admin
+API returns are built only when read.
+
+Bounds: an entry's path and query are cut at FIELD_LIMIT characters each (a note says how many
+more there were), its violations at 20 of 500 characters each; the journal as a whole keeps at
+most `max_bytes` (MAX_BYTES: the strings it holds plus a fixed estimate per entry and per
+session), dropping the oldest entries of all sessions first, and a session whose last entry
+goes is forgotten. Requests refused before they had a valid session name are not recorded
+(mock/layer.py).
 """
 
 from __future__ import annotations
@@ -12,9 +19,15 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Journal", "LIMIT"]
+__all__ = ["Journal", "LIMIT", "MAX_BYTES", "FIELD_LIMIT"]
 
 LIMIT = 1000
+MAX_BYTES = 8 * 1024 * 1024
+FIELD_LIMIT = 2048            # characters of a path or a query kept
+ENTRY_COST = 400              # bytes an entry costs besides its strings (tuple, floats, order)
+SESSION_COST = 1200           # bytes a session's own deque and dict slot cost
+_VIOLATIONS, _VIOLATION_CHARS = 20, 500
+_NONE: list[str] = []  # shared by entries without violations (never changed)
 _FIELDS = ("seq", "time", "session", "method", "path", "query", "status", "latency_ms",
            "checked", "violations")
 
@@ -23,43 +36,88 @@ def _rfc3339(when: float) -> str:
     return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _clip(text: str, most: int) -> str:
+    if len(text) <= most:
+        return text
+    return f"{text[:most]}...[{len(text) - most} more characters truncated]"
+
+
 class Journal:
-    def __init__(self, limit: int = LIMIT) -> None:
+    def __init__(self, limit: int = LIMIT, max_bytes: int = MAX_BYTES) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
+        self._max_order = max(1, max_bytes // ENTRY_COST)  # entries, stale places included
         self._entries: dict[str, deque] = {}
+        self._order: deque[tuple[int, str]] = deque()  # (seq, session), oldest first
+        self._bytes = 0
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the proxy and tests may record from threads
 
     def record(self, session: str, when: float, method: str, path: str, query: str,
                status: int, latency_ms: float, violations: list[str] | None) -> None:
         """`violations` None means the response was not checked against the contract."""
+        if len(path) > FIELD_LIMIT or len(query) > FIELD_LIMIT:
+            path, query = _clip(path, FIELD_LIMIT), _clip(query, FIELD_LIMIT)
+        found = _NONE
+        size = ENTRY_COST + len(path) + len(query)
+        if violations:
+            found = [_clip(v, _VIOLATION_CHARS) for v in violations[:_VIOLATIONS]]
+            size += sum(map(len, found))
+        with self._lock:
+            entries = self._entries.get(session)
+            if entries is None:
+                entries = self._entries[session] = deque()
+                self._bytes += SESSION_COST + len(session)
+            seq = next(self._seq)
+            entries.append((seq, when, session, method, path, query, status,
+                            round(latency_ms, 3), violations is not None, found, size))
+            self._order.append((seq, session))
+            self._bytes += size
+            if len(entries) > self.limit:
+                self._bytes -= entries.popleft()[-1]  # its place in _order is skipped later
+            while self._bytes > self.max_bytes or len(self._order) > self._max_order:
+                self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        seq, session = self._order.popleft()
         entries = self._entries.get(session)
-        if entries is None:
-            with self._lock:
-                entries = self._entries.setdefault(session, deque(maxlen=self.limit))
-        entries.append((next(self._seq), when, session, method, path, query, status,
-                        round(latency_ms, 3), violations is not None, violations or []))
+        if entries and entries[0][0] == seq:
+            self._bytes -= entries.popleft()[-1]
+            if not entries:
+                self._forget(session)
+
+    def _forget(self, session: str) -> None:
+        entries = self._entries.pop(session, None)
+        if entries is not None:
+            self._bytes -= SESSION_COST + len(session) + sum(e[-1] for e in entries)
+
+    def size_bytes(self) -> int:
+        """What the journal holds, by its own estimate (the figure held under `max_bytes`)."""
+        return self._bytes
 
     def read(self, session: str | None = None, limit: int = 100,
              violations_only: bool = False) -> list[dict[str, Any]]:
         """Newest first; one session, or all of them merged."""
-        if session is None:
-            rows = sorted(itertools.chain.from_iterable(list(d) for d in
-                                                        list(self._entries.values())),
-                          key=lambda e: e[0], reverse=True)
-        else:
-            rows = list(reversed(self._entries.get(session, ())))
+        with self._lock:
+            if session is None:
+                rows = sorted(itertools.chain.from_iterable(self._entries.values()),
+                              key=lambda e: e[0], reverse=True)
+            else:
+                rows = list(reversed(self._entries.get(session, ())))
         if violations_only:
-            rows = [r for r in rows if r[-1]]
+            rows = [r for r in rows if r[9]]
         # The time is kept as a float (cheap to record) and written as RFC 3339 when read, as
         # every other time of both contracts is.
-        return [dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:])) for row in rows[:limit]]
+        return [dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:10]))
+                for row in rows[:limit]]
 
     def clear(self, session: str | None = None) -> None:
-        if session is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(session, None)
+        with self._lock:
+            for name in list(self._entries) if session is None else [session]:
+                self._forget(name)
+            if session is None:
+                self._order.clear()
 
     def forget(self, session: str) -> None:
-        self._entries.pop(session, None)
+        with self._lock:
+            self._forget(session)

@@ -49,56 +49,71 @@ class MockLayer:
                 (prefer_values := prefer_values or []).append(value.decode("latin-1"))
             elif key == b"x-mock-session":
                 session_name = value.decode("latin-1").strip()
-        started = time.perf_counter()
-        status = 0
-        capture: list[bytes] | None = None
-        if self.check_rate and (self.check_rate >= 1 or random.random() < self.check_rate):
-            capture = []
-        response_headers: dict[str, str] = {}
-        applied = None
-        stream_token = None
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if capture is not None:
-                    response_headers.update((k.decode("latin-1").lower(), v.decode("latin-1"))
-                                            for k, v in message.get("headers", []))
-                if applied:
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"preference-applied", applied)]}
-            elif capture is not None and message["type"] == "http.response.body":
-                if sum(map(len, capture)) < CAPTURE_LIMIT:
-                    capture.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            if session_name is not None and session_name != DEFAULT:
-                valid_name("session", session_name)
-                scope["mock.state"] = self.pool.state(session_name)
-            if prefer_values is not None:
-                prefs = prefer_mod.parse(prefer_values)
-                scope["mock.prefer"] = prefs
-                applied = prefs.applied().encode() or None
-                if prefs.wants_stream_control:
-                    stream_token = prefer_mod.STREAM.set(prefs)
-                if prefs.delay_ms:
-                    await asyncio.sleep(prefs.delay_ms / 1000)
-        except ApiError as exc:
-            await send_error(recording_send, exc)
-        else:
+        if session_name == DEFAULT:
+            session_name = None
+        if session_name is not None:
             try:
-                await self.app(scope, receive, recording_send)
-            finally:
-                if stream_token is not None:
-                    prefer_mod.STREAM.reset(stream_token)
-        violations = None
-        if capture is not None and self.checker is not None:
-            violations = self._check(scope, status, response_headers, capture)
-        self.journal.record(session_name or DEFAULT, time.time(), scope["method"],
-                            scope["path"], scope.get("query_string", b"").decode("latin-1"),
-                            status, (time.perf_counter() - started) * 1000, violations)
+                valid_name("session", session_name)
+                self.pool.require_enabled()
+            except ApiError as exc:
+                # Refused before it had a valid session: journalled nowhere, so a flood of
+                # names costs nothing (a session's journal is made by its first request).
+                await send_error(send, exc)
+                return
+            # No state yet: app.ContractMiddleware picks it once the request is authenticated.
+            scope["mock.session"] = session_name
+            self.pool.running(session_name, +1)
+        try:
+            started = time.perf_counter()
+            status = 0
+            capture: list[bytes] | None = None
+            if self.check_rate and (self.check_rate >= 1 or random.random() < self.check_rate):
+                capture = []
+            response_headers: dict[str, str] = {}
+            applied = None
+            stream_token = None
+
+            async def recording_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    if capture is not None:
+                        response_headers.update((k.decode("latin-1").lower(), v.decode("latin-1"))
+                                                for k, v in message.get("headers", []))
+                    if applied:
+                        message = {**message, "headers": [*message.get("headers", []),
+                                                          (b"preference-applied", applied)]}
+                elif capture is not None and message["type"] == "http.response.body":
+                    if sum(map(len, capture)) < CAPTURE_LIMIT:
+                        capture.append(message.get("body", b""))
+                await send(message)
+
+            try:
+                if prefer_values is not None:
+                    prefs = prefer_mod.parse(prefer_values)
+                    scope["mock.prefer"] = prefs
+                    applied = prefs.applied().encode() or None
+                    if prefs.wants_stream_control:
+                        stream_token = prefer_mod.STREAM.set(prefs)
+                    if prefs.delay_ms:
+                        await asyncio.sleep(prefs.delay_ms / 1000)
+            except ApiError as exc:
+                await send_error(recording_send, exc)
+            else:
+                try:
+                    await self.app(scope, receive, recording_send)
+                finally:
+                    if stream_token is not None:
+                        prefer_mod.STREAM.reset(stream_token)
+            violations = None
+            if capture is not None and self.checker is not None:
+                violations = self._check(scope, status, response_headers, capture)
+            self.journal.record(session_name or DEFAULT, time.time(), scope["method"],
+                                scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                                status, (time.perf_counter() - started) * 1000, violations)
+        finally:
+            if session_name is not None:
+                self.pool.running(session_name, -1)
 
     def _check(self, scope: Scope, status: int, response_headers: dict[str, str],
                capture: list[bytes]) -> list[str] | None:

@@ -71,12 +71,23 @@ def get(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
     return shape(row)
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# `q` is found with instr() on lower(): the same ASCII-only case folding as LIKE, but instr()
+# compares whole values, where LIKE stops at a NUL (`q=%00` once matched everything).
+_HAS = "instr(lower({0}), lower(?)) > 0"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(text: str) -> str:
+    """SQLite's lower(): ASCII letters only."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _found(q: str, text: str | None) -> bool:
+    return text is not None and _fold(q) in _fold(text)
 
 
 def _excerpt(text: str, q: str) -> str:
-    at = max(text.lower().find(q.lower()), 0)
+    at = max(_fold(text).find(_fold(q)), 0)
     start = max(at - 60, 0)
     return text[start:start + 200]
 
@@ -91,23 +102,22 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
     if chatbot_id is not None:
         sql, args = sql + " AND chatbot_id = ?", [*args, chatbot_id]
     if q is not None:
-        pattern = _like(q)
         # Correlated per conversation of this user (walked newest first, stopping at the
         # page's end), never a scan of every user's messages.
-        sql += (" AND (title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE"
-                " m.conversation_id = conversations.id AND (m.content LIKE ? ESCAPE '\\'"
-                " OR m.original LIKE ? ESCAPE '\\')))")
-        args += [pattern, pattern, pattern]
+        sql += (f" AND ({_HAS.format('title')} OR EXISTS (SELECT 1 FROM messages m WHERE"
+                f" m.conversation_id = conversations.id AND ({_HAS.format('m.content')}"
+                f" OR {_HAS.format('m.original')})))")
+        args += [q, q, q]
     rows = store.page(sql, args, after, limit, newest_first=True)
 
     def one(row: dict[str, Any]) -> dict[str, Any]:
         match = None
         if q is not None:
             hit = store.one("SELECT id, content, original FROM messages WHERE conversation_id = ?"
-                            " AND (content LIKE ? ESCAPE '\\' OR original LIKE ? ESCAPE '\\') "
-                            "ORDER BY seq LIMIT 1", row["id"], _like(q), _like(q))
+                            f" AND ({_HAS.format('content')} OR {_HAS.format('original')}) "
+                            "ORDER BY seq LIMIT 1", row["id"], q, q)
             if hit:
-                text = hit["content"] if q.lower() in hit["content"].lower() else hit["original"]
+                text = hit["content"] if _found(q, hit["content"]) else hit["original"] or ""
                 match = {"message_id": hit["id"], "excerpt": _excerpt(text, q)}
         return shape(row, match)
 

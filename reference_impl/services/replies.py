@@ -21,6 +21,7 @@ __all__ = ["Reply", "start", "finish", "fail", "fail_interrupted", "cost", "synt
            "FINAL_EVENTS"]
 
 FINAL_EVENTS = ("reply.completed", "reply.failed")
+DELTA_MAX = 1000  # ReplyDelta.text maxLength: a longer piece is cut (tests compare)
 
 
 @dataclass
@@ -130,6 +131,8 @@ def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]
     """Events for an assistant message that has none stored (e.g. one loaded from fixtures)."""
     text = row["content"]
     pieces = [w if i == 0 else " " + w for i, w in enumerate(text.split(" ")) if w or i == 0]
+    # A word may be longer than a delta may be (ReplyDelta.text maxLength): cut it too.
+    pieces = [p[at:at + DELTA_MAX] for p in pieces for at in range(0, len(p), DELTA_MAX)]
     events = [("reply.started", {"conversation_id": row["conversation_id"],
                                  "user_message_id": row["parent_id"] or row["id"],
                                  "message_id": row["id"],

@@ -91,8 +91,8 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str
         # shares.conversation_id is UNIQUE (indexed): at most one row, found in one lookup.
         sql, args = sql + " AND conversation_id = ?", [*args, conversation_id]
     if q is not None:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql, args = sql + " AND title LIKE ? ESCAPE '\\'", [*args, f"%{escaped}%"]
+        # instr() rather than LIKE, which stops at a NUL (conversations.py does the same).
+        sql, args = sql + " AND instr(lower(title), lower(?)) > 0", [*args, q]
     rows = store.page(sql, args, decode_cursor(cursor), limit, newest_first=True)
     return page_of(rows, limit, _out)
 

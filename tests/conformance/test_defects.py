@@ -1,8 +1,13 @@
 """The suite catches each planted defect under the right requirement ids, and nothing else.
 
 Each defect that breaks the documented shape of a response is also, rightly, caught by the
-Schemathesis layer (SCHEMA-00x); those ids are part of the expected set.
+Schemathesis layer (SCHEMA-00x); those ids are part of the expected set. The hand-written and
+Schemathesis layers are judged with the model layer left out (its random sequences reach many
+of these defects too); the model's own defects (MODEL_DEFECTS) must pass every other layer and
+fail MODEL-001.
 """
+
+import re
 
 import pytest
 import yaml
@@ -10,7 +15,7 @@ import yaml
 from chat_contract.resources import spec_path
 from conformance.results import Outcome
 
-from .fake_server import DEFECTS
+from .fake_server import DEFECTS, MODEL_DEFECTS
 
 
 def _item_schema() -> dict:
@@ -78,6 +83,25 @@ EXPECTED = {
     "media_type_dropped": {"ATT-001"},
 }
 
+# Violations that prove a traced statement (conformance/traces.yaml `proof:`): each is caught by a
+# requirement the statement is traced to.
+EXPECTED |= {
+    "me_ignores_token": {"AUTH-003"},
+    "token_cacheable": {"AUTH-001"},
+    "bulk_delete_keeps_shares": {"CONV-009"},
+    "metadata_merged": {"CONV-010"},
+    "messages_newest_first": {"CONV-008", "MSG-005"},
+    "message_delete_keeps_attachments": {"MSG-007"},
+    "sse_started_twice": {"SSE-002", "SSE-004"},
+    "sources_without_web_search": {"SSE-002"},
+    "event_ids_from_one": {"SSE-002", "SSE-004"},
+    "attachment_content_after_delete": {"ATT-003"},
+    "config_readable_after_delete": {"PCFG-001"},
+    "foreign_cursor_422": {"SCHEMA-007"},
+    "ticket_cacheable": {"SSE-006"},
+    "validation_item_without_msg": {"ERR-001", "ERR-002", "ERR-003", "SCHEMA-005"},
+}
+
 # Robustness (issue 10): each planted limit is caught by its own requirement only.
 EXPECTED.update({
     # A stored surrogate also breaks later reads, which the Schemathesis layer sees (500s).
@@ -90,6 +114,9 @@ EXPECTED.update({
 })
 # problem+json joins the 422's msgs into one detail, the rejected password included.
 EXPECTED["problem_json_422"] = EXPECTED["problem_json_422"] | {"ROB-006"}
+
+
+EXPECTED |= {defect: {"MODEL-001"} for defect in MODEL_DEFECTS}
 
 
 def test_every_defect_has_an_expectation():
@@ -114,10 +141,27 @@ def test_clean_fake_passes_the_ci_profile(run_against_fake):
     assert _failed(run_against_fake(profile="ci")) == set()
 
 
-@pytest.mark.parametrize("defect", sorted(EXPECTED))
+@pytest.mark.parametrize("defect", sorted(set(EXPECTED) - set(MODEL_DEFECTS)))
 def test_defect_is_caught_under_its_requirement(run_against_fake, defect):
-    result = run_against_fake({defect})
+    result = run_against_fake({defect}, skip=["model"])
     assert _failed(result) == EXPECTED[defect]
     assert result.exit_code == 1
     for item in result.failed:
         assert item.findings, f"{item.requirement.id} failed without saying why"
+
+
+@pytest.mark.parametrize("defect", sorted(MODEL_DEFECTS))
+def test_model_defect_is_caught_by_the_model_alone(run_against_fake, defect):
+    assert _failed(run_against_fake({defect}, skip=["model"])) == set(), "another layer catches it"
+    result = run_against_fake({defect}, profile="ci", only=["model"])
+    assert _failed(result) == {"MODEL-001"}
+    finding = result.by_id()["MODEL-001"].findings[0]
+    steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", finding.message)[1])
+    assert finding.replay and steps >= (2 if MODEL_DEFECTS[defect] else 1)
+
+
+def test_how_many_defects_only_the_model_layer_catches():
+    """The count docs/conformance.md quotes; at least five need two operations or more to show."""
+    sequences = [d for d, why in MODEL_DEFECTS.items() if why]
+    print(f"{len(MODEL_DEFECTS)} planted defects only the model layer catches, {len(sequences)} after a sequence")
+    assert len(MODEL_DEFECTS) >= 10 and len(sequences) >= 5

@@ -28,7 +28,7 @@ from .fake_server import ServerThread, build_app
 
 # Areas whose checks sign in, send API keys and open streams with tickets; `schema` runs
 # Schemathesis, whose failures quote the answers it got.
-AREAS = "auth,security,provider-configs,replies,errors"
+AREAS = "auth,security,provider-configs,replies,errors,model"
 
 
 class Leaky:
@@ -126,7 +126,8 @@ def test_no_report_shows_a_credential(tmp_path, capsys):
                "json": tmp_path / "report.json"}
     with ServerThread(leaky) as server:
         config = resolve({"base_url": server.url, "profile": "smoke", "only": AREAS,
-                          **CREDENTIALS, **{k: str(v) for k, v in reports.items()}}, {})
+                          **CREDENTIALS, **{k: str(v) for k, v in reports.items()},
+                          "replay_dir": str(tmp_path / "replays")}, {})
         result = run(config, progress=terminal.Progress())
     print(terminal.render(result))
     write_reports(config, result)
@@ -138,6 +139,9 @@ def test_no_report_shows_a_credential(tmp_path, capsys):
     assert result.failed
     texts = {name: path.read_text(encoding="utf-8") for name, path in reports.items()}
     texts.update(terminal=printed.out, stderr=printed.err)
+    # The model's failure comes with replay scripts, written as files too.
+    assert any(f.replay for item in result.failed for f in item.findings)
+    texts.update({p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "replays").iterdir()})
     assert "echo" in texts["json"]  # the leaking answers are in the report
     leaks = [f"{kind} {value!r} in {name}"
              for kind, values in leaky.secrets.items() for value in values

@@ -7,7 +7,10 @@ import yaml
 from chat_contract.resources import spec_path
 from conformance.checks import REGISTRY
 from conformance.requirements import load
-from conformance.traceability import KINDS, Statement, load_traces, statements, untraced
+from conformance.traceability import KINDS, Statement, load_traces, statements, unproven, untraced
+
+from .fake_server import DEFECTS
+from .test_defects import EXPECTED
 
 
 def _spec() -> dict:
@@ -68,3 +71,32 @@ def test_the_traces_ship_with_the_package():
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
     assert TRACES_PATH.name in data["conformance"]
+
+
+def test_every_statement_has_a_planted_violation():
+    missing = unproven(_spec())
+    assert missing == [], "statements without a planted violation (add `proof:` in conformance/traces.yaml):\n" + \
+        "\n".join(map(str, missing))
+
+
+def test_each_planted_violation_is_caught_by_a_requirement_its_statement_is_traced_to():
+    # EXPECTED is what test_defects.py proves the suite reports for each planted defect.
+    for trace in load_traces():
+        for defect in trace.proof:
+            assert defect in DEFECTS, f"{trace}: {defect} is not a defect of the fake server"
+            assert set(trace.ids) & EXPECTED[defect], \
+                f"{trace}: {defect} is caught by {sorted(EXPECTED[defect])}, none of {list(trace.ids)}"
+
+
+def test_a_general_statement_has_one_violation_per_statement_or_says_why_one_stands_for_all():
+    found = statements(_spec())
+    for trace in load_traces():
+        covered = [s for s in found if trace.covers(s)]
+        if len(covered) > len(trace.proof):
+            assert trace.one_for_all, f"{trace} covers {len(covered)} statements with {len(trace.proof)} proofs"
+
+
+def test_a_statement_without_proof_is_reported():
+    traces = tuple(t if t.ids != ("AUTH-001",) else type(t)(at=t.at, says=t.says, ids=t.ids) for t in load_traces())
+    assert [s.location for s in unproven(_spec(), traces)] == \
+        ["paths//api/v1/auth/token/post/responses/200/headers/Cache-Control"]

@@ -4,6 +4,7 @@
 |---|---|---|
 | requirement counts, `collected N items` | conformance/requirements.yaml | (the code) |
 | planted defects | tests/conformance/fake_server.py DEFECTS | (the code) |
+| normative statements, planted violations, model-only defects | conformance/traces.yaml, fake_server.py | (the code) |
 | source operations | spec/reconciliation.yaml | (the code) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
@@ -42,6 +43,22 @@ def test_planted_defect_counts():
     found = _quoted(r"\b(\d+) (?:planted )?defects\b")
     assert found
     assert {(name, int(m[1])) for name, m in found} == {(name, len(DEFECTS)) for name, _ in found}
+
+
+def test_statement_and_proof_counts():
+    from conformance.traceability import load_traces, statements
+
+    from ..conformance.fake_server import MODEL_DEFECTS
+
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    checks = {r"\b(\d+) normative statements\b": len(statements(spec)),
+              r"\b(\d+) planted violations in all\b": len({d for t in load_traces() for d in t.proof}),
+              r"\b(\d+) of the planted defects are caught by the model layer alone\b": len(MODEL_DEFECTS),
+              r"\b(\d+) of them only after a sequence\b": sum(1 for why in MODEL_DEFECTS.values() if why)}
+    for pattern, actual in checks.items():
+        found = _quoted(pattern)
+        assert found, pattern
+        assert {int(m[1]) for _, m in found} == {actual}, pattern
 
 
 def test_source_operation_counts():

@@ -1,5 +1,6 @@
 """The FastAPI worked example passes the suite with FastAPI's native validation and error bodies."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,19 @@ def test_native_error_bodies_meet_the_contract(fastapi_server):
 @pytest.mark.parametrize("profile", ["smoke", "ci"])
 def test_fastapi_example_passes(fastapi_server, tmp_path, profile):
     assert_suite_passes(fastapi_server, profile, tmp_path / "report.json")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["smoke", "ci"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_model_layer_passes_with_any_seed(fastapi_server, profile, seed):
+    """Five seeds, five different sets of sequences: an idiomatic FastAPI backend keeps the model."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", fastapi_server, "--profile", profile,
+         "--only", "model", "--seed", str(seed), "--username", "alice", "--password", _fixture_password("alice"),
+         "--username-2", "bob", "--password-2", _fixture_password("bob")],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+    assert completed.returncode == 0, completed.stdout[-6000:]
 
 
 @pytest.fixture

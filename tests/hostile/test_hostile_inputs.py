@@ -31,6 +31,12 @@ JSON_BODIES: list[bytes] = [
     json.dumps({k: "\ud800" for k in ("title", "content", "name", "metadata", "reactions")},
                ensure_ascii=True).encode(),
 ]
+# Every query parameter of every operation gets these (issue 18 #10, #11: NUL, C0, C1).
+CONTROL_QUERY_VALUES = ["%00", "a%00b", "%01", "%1B%5B31m", "%C2%85", "%C2%9B", "%7F"]
+# Session names: invalid ones answer 400 and leave nothing; valid ones create nothing unless an
+# authenticated, valid write comes (issue 18 #2, #8).
+SESSION_NAMES = [b"a" * 65, b"x" * 4000, b"\xc2\x85", b"a b", b"%00", b"..", b"default",
+                 b"hostile-" + b"z" * 56, b"hostile-2"]
 HEADERS = [{"Accept-Language": "x" * 8000}, {"Last-Event-ID": "9" * 5000},
            {"Prefer": "code=" + "9" * 5000}, {"Prefer": "example=\x7f"},
            {"X-Mock-Session": "../../etc"}, {"Authorization": "Bearer " + "\x01" * 10}]
@@ -67,13 +73,40 @@ def _inputs(ids: dict[str, str], covered: set[str]) -> list[tuple[str, str, dict
                 "content-type": "multipart/form-data; boundary=x"}}))
         for headers in HEADERS[:2]:
             out.append((method, valid, {"headers": headers}))
+        for name in _query_names(op):
+            for value in CONTROL_QUERY_VALUES:
+                out.append((method, f"{valid}?{name}={value}", {}))
+        if "requestBody" in op and "multipart/form-data" in op["requestBody"]["content"]:
+            for filename in ("a\u0085b.txt", "a\u009bb.txt", "a\u202eb.txt"):
+                out.append((method, valid, {"content": _upload(filename), "headers": {
+                    "content-type": "multipart/form-data; boundary=XX"}}))
     for value in PATH_VALUES[4:]:
         out.append(("GET", f"/api/v1/conversations/{value}", {}))
     for value in QUERY_VALUES[3:]:
         out.append(("GET", f"/api/v1/conversations?q={value}&limit={value}", {}))
     for headers in HEADERS[2:]:
         out.append(("GET", "/api/v1/conversations", {"headers": headers}))
+    for name in SESSION_NAMES:
+        for method, body in (("GET", None), ("POST", b'{"title": 5}'), ("POST", b"\xff")):
+            out.append((method, "/api/v1/conversations", {
+                "headers": {"X-Mock-Session": name, "content-type": "application/json"},
+                **({"content": body} if body is not None else {})}))
     return out
+
+
+def _query_names(op: dict[str, Any]) -> list[str]:
+    names = []
+    for param in op.get("parameters", []):
+        if "$ref" in param:
+            param = CONTRACT["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
+        if param.get("in") == "query":
+            names.append(param["name"])
+    return names
+
+
+def _upload(filename: str) -> bytes:
+    return (b'--XX\r\nContent-Disposition: form-data; name="file"; filename="'
+            + filename.encode() + b'"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--XX--\r\n')
 
 
 def _shape_problems(response) -> list[str]:
@@ -126,4 +159,29 @@ def test_hostile_inputs_never_break_the_server(make_api, run):
             if health.status_code != 200:
                 problems.append(f"after {where}: health check {health.status_code}")
         assert problems == [], "\n".join(problems[:40])
+        # No hostile input made a mock session (none was an authenticated, valid write), and
+        # none refused for its name was journalled.
+        assert [s.name for s in api.state.sessions.sessions()] == ["default"]
+        sessions = {e["session"] for e in api.state.journal.read(limit=1000)}
+        assert sessions <= {"default", "..", "hostile-" + "z" * 56, "hostile-2"}, sessions  # valid names
     run(go(), timeout=600)
+
+
+def test_parallel_sign_in_guesses_are_held_to_the_throttle(make_api, run):
+    """40 guesses at once for one username: at most 10 get an answer from the password check."""
+    import asyncio
+
+    from reference_impl.throttle import FAILURES
+
+    async def go():
+        api = await make_api()
+        answers = await asyncio.gather(*(api.client.post(
+            "/api/v1/auth/token", data={"username": "bob", "password": f"guess-{i}"},
+            headers={"X-Mock-Session": f"guess-{i % 3}"}) for i in range(40)))
+        for r in answers:
+            check_contract(r)
+            assert not _shape_problems(r), r.text
+        statuses = [r.status_code for r in answers]
+        assert statuses.count(401) <= FAILURES and statuses.count(429) >= 40 - FAILURES
+        assert [s.name for s in api.state.sessions.sessions()] == ["default"]
+    run(go())

@@ -133,7 +133,8 @@ def test_the_hot_path_parses_nothing(make_api, run, monkeypatch):
 
     async def go():
         api = await (await make_api()).login()
-        monkeypatch.setattr(api.state.sessions, "state", boom)
+        for entry_point in ("state_for_read", "state_for_write", "running", "existing"):
+            monkeypatch.setattr(api.state.sessions, entry_point, boom)
         r = await api.call("GET", CONVERSATIONS)
         assert r.status_code == 200 and "preference-applied" not in r.headers
         (entry,) = api.state.journal.read(limit=1)

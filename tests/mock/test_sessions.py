@@ -1,4 +1,4 @@
-"""`X-Mock-Session`: each name its own copy of the seeded state; bounded, LRU eviction."""
+"""`X-Mock-Session`: each name its own copy of the seeded state; bounded, idle ones evicted."""
 
 import concurrent.futures
 import threading
@@ -44,14 +44,20 @@ def test_a_session_token_is_valid_in_its_session_only(make_api, run):
     run(go())
 
 
-def test_sessions_are_bounded_least_recently_used_first(make_api, run):
+def test_sessions_are_bounded_least_recently_used_idle_first(make_api, run):
+    """Eviction takes the least recently used *idle* session (tests/mock/test_session_bounds.py:
+    a session in use is never evicted; a new one is refused instead)."""
     async def go():
         api = await (await make_api(max_sessions=2)).login()
+        now = [1000.0]
+        api.state.sessions.clock = lambda: now[0]
         for name in ("one", "two"):
             await api.call("POST", CONVERSATIONS, json={"title": f"in {name}"},
                            headers={"X-Mock-Session": name})
+        now[0] += api.state.sessions.idle_after + 1  # both idle now
         await api.call("GET", CONVERSATIONS, headers={"X-Mock-Session": "one"})  # one is fresh
-        await api.call("GET", CONVERSATIONS, headers={"X-Mock-Session": "three"})  # evicts two
+        await api.call("POST", CONVERSATIONS, json={"title": "in three"},
+                       headers={"X-Mock-Session": "three"})  # evicts two
         names = [s.name for s in api.state.sessions.sessions()]
         assert names == ["default", "one", "three"]
         again = await api.call("GET", CONVERSATIONS, params={"limit": 100},

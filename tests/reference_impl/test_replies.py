@@ -5,7 +5,7 @@ import json
 
 from reference_impl.services import replies
 
-from .conftest import parse_sse
+from .conftest import CONTRACT, parse_sse
 from .test_flows import LISBON
 
 REPLIES = f"/api/v1/conversations/{LISBON}/replies"
@@ -101,3 +101,23 @@ def test_conversation_deleted_mid_stream_ends_the_stream_with_an_error(make_api,
         assert events[0]["event"] == "reply.started" and events[-1]["event"] == "reply.failed"
         assert [e["event"] for e in events].count("reply.failed") == 1
     run(go())
+
+
+def test_a_replayed_long_word_is_split_within_the_deltas_max_length(make_api, run):
+    """Issue 18 #16: replaying a stored assistant message splits deltas by length as well."""
+    async def go():
+        api = await (await make_api()).login()
+        word = "x" * 1500
+        content = f"Short {word} tail {'é' * 2500}"
+        r = await api.call("POST", f"/api/v1/conversations/{LISBON}/messages",
+                           json={"content": content, "role": "assistant"})
+        assert r.status_code == 201, r.text
+        # check_contract validates every event's data against ReplyDelta (maxLength 1000).
+        events = parse_sse((await api.call(
+            "GET", f"/api/v1/messages/{r.json()['id']}/events")).text)
+        texts = [json.loads(e["data"])["text"] for e in events if e["event"] == "reply.delta"]
+        assert max(map(len, texts)) <= 1000
+        assert "".join(texts) == content
+    run(go())
+    schema = CONTRACT["components"]["schemas"]["ReplyDelta"]["properties"]["text"]
+    assert replies.DELTA_MAX == schema["maxLength"]

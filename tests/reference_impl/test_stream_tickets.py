@@ -72,3 +72,22 @@ def test_ticket_operations_are_the_contracts():
               if isinstance(op, dict) and any("StreamTicket" in s for s in op.get("security", []))}
     assert listed == auth.TICKET_OPERATIONS
     assert json.dumps(contract["components"]["securitySchemes"]["StreamTicket"]["name"]) == '"ticket"'
+
+
+def test_a_ticket_answer_is_never_cached(make_api, run):
+    """Issue 18 #14: a ticket is a credential, like the token (RFC 6749 5.1: no-store)."""
+    async def go():
+        api = await (await make_api()).login()
+        r = await api.call("POST", REPLIES, json={"content": "Ticket please"})
+        message_id = r.json()["assistant_message"]["id"]
+        issued = await api.call("POST", f"/api/v1/messages/{message_id}/stream-tickets")
+        assert issued.status_code == 201
+        assert issued.headers.get("cache-control") == "no-store"
+    run(go())
+
+
+def test_the_contract_says_a_ticket_answer_is_not_cached():
+    contract = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    answer = contract["paths"]["/api/v1/messages/{message_id}/stream-tickets"]["post"][
+        "responses"]["201"]
+    assert answer["headers"]["Cache-Control"]["schema"]["const"] == "no-store"

@@ -24,7 +24,8 @@ def _multipart(filename: bytes, content_type: bytes) -> bytes:
 
 @pytest.mark.parametrize("filename,content_type", [
     (b"a\x00b.txt", b"text/plain"), (b"a\x01b.txt", b"text/plain"), (b"a\x7fb.txt", b"text/plain"),
-    (b"a\tb.txt", b"text/plain"), (b"a.txt", b"text/pl\x01ain"), (b"a.txt", b"text/plain\x00"),
+    (b"a\tb.txt", b"text/plain"), ("a\u0085b.txt".encode(), b"text/plain"),  # C1: NEL
+    ("a\u009bb.txt".encode(), b"text/plain"), (b"a.txt", b"text/pl\x01ain"), (b"a.txt", b"text/plain\x00"),
     (b"a.txt", b"not a media type"), (b"a.txt", b"text/plain; charset=\x1b[31m"),
 ])
 def test_control_characters_are_refused_and_nothing_stored(make_api, run, filename, content_type):

@@ -45,8 +45,15 @@ class SecretBody(Body):
         # Before any field is validated, so even an error about another field (whose `input` is
         # the whole body) carries the wrapper, never the value.
         if isinstance(data, dict):
-            return {k: SecretStr(v) if k in cls.secrets and not isinstance(v, SecretStr) else v
-                    for k, v in data.items()}
+            # An unknown key of a form body may itself be a secret (`username=bob&<password>`, or
+            # JSON sent labelled as a form): it is reported under a placeholder name, its value
+            # wrapped, so that extra_forbidden's `loc` and `input` repeat neither.
+            known = set(cls.model_fields)
+            unknown = [k for k in data if k not in known]
+            kept = {k: SecretStr(v) if k in cls.secrets and not isinstance(v, SecretStr) else v
+                    for k, v in data.items() if k in known}
+            kept.update({f"unknown_field_{n + 1}": SecretStr(str(data[k])) for n, k in enumerate(unknown)})
+            return kept
         return data
 
 

@@ -43,6 +43,18 @@ def _json_integer(value: object) -> object:
 Integer = Annotated[int, BeforeValidator(_json_integer), Strict()]
 
 
+def _query_digits(value: object) -> object:
+    # The contract's "Limits": a query integer of more than 18 digits answers 422 with type
+    # `int_parsing_size`. pydantic says so only past 4,300 digits (and `less_than_equal` below).
+    if isinstance(value, str) and len(value.lstrip("+-")) > 18 and value.lstrip("+-").isdigit():
+        raise PydanticCustomError("int_parsing_size",
+                                  "Unable to parse input string as an integer, exceeded maximum size")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_query_digits)]
+
+
 def _unique(items: list) -> list:
     if len(set(items)) != len(items):
         raise ValueError("List items should be unique")

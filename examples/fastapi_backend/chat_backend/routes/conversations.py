@@ -10,12 +10,12 @@ from .. import views
 from ..addons import accepts
 from ..deps import ConversationId, StateDep, UserDep, own_conversation
 from ..models import ConversationCreate, ConversationUpdate, ReadMarkerUpdate, TitleRequest
-from ..scalars import UUIDStr
+from ..scalars import QueryInt, UUIDStr
 from ..store import State, anonymize, key_topics, language, new_id, now, page
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 JSON = [Depends(accepts("application/json"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
+Limit = Annotated[QueryInt, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 AcceptLanguage = Annotated[str | None, Header(max_length=200)]
 
@@ -137,7 +137,7 @@ def generate_conversation_title(state: StateDep, user: UserDep, conversation_id:
 @router.get("/{conversation_id}/summary", operation_id="getConversationSummary")
 def get_conversation_summary(state: StateDep, user: UserDep, conversation_id: ConversationId,
                              response: Response, accept_language: AcceptLanguage = None,
-                             max_length: Annotated[int, Query(ge=20, le=2000)] = 500) -> dict:
+                             max_length: Annotated[QueryInt, Query(ge=20, le=2000)] = 500) -> dict:
     c = own_conversation(state, user, conversation_id)
     history = views.messages_of(state, c["id"])
     topics = key_topics(" ".join(m["content"] for m in history), 5)

@@ -37,8 +37,12 @@ async def _stream(frames: list[str]):  # noqa: ANN202
              responses={201: {"content": {"text/event-stream": {}}}})
 def create_reply(state: StateDep, user: UserDep, conversation_id: ConversationId, body: ReplyRequest):  # noqa: ANN201
     c = own_conversation(state, user, conversation_id)
-    history = " ".join(m["content"] for m in views.messages_of(state, c["id"]))
-    asked = store_message(state, c, "user", body.content, parent_in(state, c, body.parent_id),
+    earlier = views.messages_of(state, c["id"])
+    history = " ".join(m["content"] for m in earlier)
+    # The contract: the user's message answers `parent_id`, by default the newest message.
+    parent = parent_in(state, c, body.parent_id) if body.parent_id is not None else (
+        earlier[-1]["id"] if earlier else None)
+    asked = store_message(state, c, "user", body.content, parent,
                           input_tokens=len(body.content.split()))
     model = body.model or c["model"] or DEFAULT_MODEL
     pieces, sources = assistant_answer(history, body.content, body.web_search)
@@ -91,6 +95,7 @@ def stream_reply_events(state: StateDep, user: Annotated[dict, Depends(event_rea
 
 @router.post("/messages/{message_id}/stream-tickets", operation_id="createStreamTicket",
              status_code=201)
-def create_stream_ticket(state: StateDep, user: UserDep, message_id: MessageId) -> dict:
+def create_stream_ticket(state: StateDep, user: UserDep, message_id: MessageId, response: Response) -> dict:
     m = _reply(state, user, message_id)
+    response.headers["Cache-Control"] = "no-store"  # a ticket is a credential, as the token is
     return {"ticket": state.issue_ticket(user["username"], m["id"]), "expires_in": TICKET_LIFETIME}
