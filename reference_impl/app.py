@@ -60,7 +60,7 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
-from .offload import Offload
+from .offload import HELPER_DEADLINE, HELPER_QUEUE, Offload
 from .recovery import Recovery
 from .routing import ConnexionRoutes, MethodGuard, PathTable
 from .store import Store
@@ -90,6 +90,10 @@ class Settings:
     # The Host names answered (hosts.py; None: any); serve adds --host, --cors-origin and
     # --allowed-host.
     allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS
+    # Large JSON bodies (offload.py): seconds each may take at the helper, and how many may be
+    # there at once, before a 503.
+    helper_deadline: float = HELPER_DEADLINE
+    helper_queue: int = HELPER_QUEUE
 
 
 @dataclass
@@ -299,7 +303,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
-    offload = Offload(validator)
+    offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue)
     state.journal = Journal()
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,

@@ -1,19 +1,28 @@
-"""Large JSON bodies are decoded and validated in a helper process, off the event loop.
+"""JSON bodies over a few kilobytes are decoded and validated in a helper process, off the loop.
 
-Decoding, bounding and validating a 1 MiB body takes 60-110 ms, and on the event loop no
-other request moves meanwhile: while one client sent such bodies, other clients' reads went
-from a p99 of 11 ms to 94 ms (`chat-contract bench`, abuse scenario). A body over
-OFFLOAD_BYTES is validated by the same code in a helper process, one per server process, at
-a lower priority than the server (the loop is what every other client waits on), started with
-the server or at the first such body (validated in place, as is any body arriving before the
-helper is ready); the event loop serves everyone else meanwhile. Smaller bodies
-(every ordinary request: the contract's longest message is 32,000 characters) are validated
-in place, where a round trip to another process would cost more than it saves.
+Decoding, bounding and validating a 1 MiB body takes 60-110 ms, a 63 KiB one of many small
+values 2-9 ms, and on the event loop no other request moves meanwhile: eight clients sending
+63 KiB invalid bodies took other clients' reads from a p50 of 3 ms to 60 ms. A body over
+OFFLOAD_BYTES is validated by the same code in a helper process, one per server process, at a
+lower priority than the server (the loop is what every other client waits on), started with the
+server or at the first such body; the event loop serves everyone else meanwhile. Smaller
+bodies (every ordinary request but a long message) are validated in place, where a round trip
+to another process would cost more than it saves (at most about a millisecond of the loop).
 
 The helper returns what validation returns (the parsed value, or the same ApiError), so a
 request's answer does not depend on where it was validated (tests/reference_impl/
-test_offload.py). If the helper dies, the request is validated in place and a new helper is
-started for the next large body.
+test_offload.py). A body the helper cannot take is never validated on the loop instead (after
+a kill -9 of the helper that stalled everyone for seconds); it is refused with the contract's
+`503` and `Retry-After`:
+
+- at most `queue` bodies are at the helper at once (one validating, the others waiting): one
+  more is refused at once, so a client flooding the helper delays a legitimate large body by a
+  few of its own at most, never by the seconds a long queue holds;
+- a body not validated within `deadline` seconds of its arrival (helper starting, queue and
+  validation together): the helper is stuck (stopped, or runaway), so it is killed, the bodies
+  waiting on it are refused too, and the next body starts a new one;
+- the helper died (killed, out of memory): the bodies it held are refused, the next body starts
+  a new one.
 """
 
 from __future__ import annotations
@@ -30,11 +39,14 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator
 
 from .contract import load_contract
+from .errors import ServiceUnavailable
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
-__all__ = ["Offload", "OFFLOAD_BYTES"]
+__all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE"]
 
-OFFLOAD_BYTES = 64 * 1024
+OFFLOAD_BYTES = 8 * 1024
+HELPER_DEADLINE = 10.0  # seconds from a large body's arrival to its validation, at most
+HELPER_QUEUE = 8       # large bodies at the helper at once; one more is refused (503)
 
 _helper_validator: ContractValidator | None = None  # in the helper process only
 
@@ -76,14 +88,26 @@ def _helper_ignores_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+class HelperBusy(ServiceUnavailable):
+    """A large body the helper cannot take now: the contract's 503, with Retry-After."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"Large request bodies cannot be validated right now ({why}); "
+                         "retry shortly")
+
+
 class Offload:
     """`validate` as ContractValidator does it, in a helper process for large JSON bodies."""
 
-    def __init__(self, validator: ContractValidator) -> None:
+    def __init__(self, validator: ContractValidator, *, deadline: float = HELPER_DEADLINE,
+                 queue: int = HELPER_QUEUE) -> None:
         self.validator = validator
+        self.deadline = deadline
+        self.queue = queue
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
+        self._at_helper = 0  # large bodies sent to the helper and not answered yet
 
     async def validate(self, op: OperationSpec, path_params: dict[str, str], query_string: bytes,
                        headers: dict[str, str], cookies: dict[str, str], media_type: str | None,
@@ -91,17 +115,24 @@ class Offload:
         args = (path_params, query_string, headers, cookies, media_type, body)
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
+        if self._at_helper >= self.queue:
+            raise HelperBusy("too many at once")
+        self._at_helper += 1
         pool, started = self._helper()
-        if not started.done():  # the helper is still starting (about a second): no waiting
-            return self.validator.validate(op, *args)
         try:
-            parsed = await asyncio.get_running_loop().run_in_executor(
-                pool, _validate_in_helper, op.operation_id, *args)
+            async with asyncio.timeout(self.deadline):
+                # Shielded: a body given up on must not cancel the start others wait for.
+                await asyncio.shield(asyncio.wrap_future(started))
+                parsed = await asyncio.get_running_loop().run_in_executor(
+                    pool, _validate_in_helper, op.operation_id, *args)
+        except TimeoutError:
+            self._kill(pool)  # stopped or runaway: whatever waits on it is refused too
+            raise HelperBusy("the helper missed its deadline") from None
         except BrokenProcessPool:  # the helper died (killed, out of memory): a new one next time
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = self._started = None
-            return self.validator.validate(op, *args)
+            self._forget(pool)
+            raise HelperBusy("the helper stopped") from None
+        finally:
+            self._at_helper -= 1
         return dataclasses.replace(parsed, raw_body=body)
 
     def _helper(self) -> tuple[ProcessPoolExecutor, Future]:
@@ -116,6 +147,24 @@ class Offload:
                     self._started = self._pool.submit(_ready)  # starts the process
             assert self._started is not None
             return self._pool, self._started
+
+    def _forget(self, pool: ProcessPoolExecutor) -> bool:
+        with self._lock:
+            if self._pool is not pool:
+                return False
+            self._pool = self._started = None
+            return True
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        if not self._forget(pool):
+            return  # already replaced by another body's timeout
+        # ProcessPoolExecutor has no public way to stop a worker that never returns (Python
+        # 3.14's kill_workers); SIGKILL reaches a stopped process too. The pool's own thread
+        # then fails every future it held with BrokenProcessPool.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     async def start(self) -> None:
         """Start the helper now and wait until it is ready (otherwise: at the first large body)."""

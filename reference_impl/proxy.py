@@ -2,7 +2,7 @@
 
     client -> Proxy -> upstream (any deployment)
                  ├── request:  validation.ContractValidator (the server's own validators;
-                 │             JSON bodies over 64 KiB in offload.py's helper process, as the
+                 │             JSON bodies over 8 KiB in offload.py's helper process, as the
                  │             server does, so one big body does not stall other requests)
                  ├── response: mock.conformity.ResponseChecker (openapi-core, compiled once)
                  └── both:     X-Contract-Violations headers + the journal (/__mock/journal)
@@ -34,7 +34,7 @@ from .mock.conformity import ResponseChecker
 from .mock.journal import Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
 from .mock.sessions import DEFAULT
-from .offload import Offload
+from .offload import HelperBusy, Offload
 from .proxy_target import UpstreamBase
 from .routing import specificity
 from .validation import ContractValidator, OperationSpec
@@ -221,6 +221,8 @@ class Proxy:
                 form = await _parse_multipart(scope, body)
             await self.offload.validate(op, path_params, query.encode("latin-1"), headers,
                                         cookies, media_type, body, form)
+        except HelperBusy:
+            return []  # not judged (the helper could not take the body now): forwarded as sent
         except ApiError as exc:
             return _request_violations(exc)
         finally:

@@ -45,6 +45,7 @@ def test_other_requests_are_answered_while_a_large_body_is_validated(run):
 
     async def go():
         await proxy.offload.start()  # the helper is ready, as it is soon after start-up
+        proxy.offload.deadline = 600  # a loaded machine may be slow; the order is what counts
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy),
                                      base_url="http://127.0.0.1:8080", timeout=60) as client:
             big = asyncio.create_task(client.post(

@@ -127,6 +127,16 @@ class Api:
         return Api(self.client, self.state, r.json()["access_token"])
 
 
+def contract_middleware(state):
+    """The app's ContractMiddleware (its validator, its Offload), found through the gc."""
+    import gc
+
+    from reference_impl.app import ContractMiddleware
+    found = [o for o in gc.get_objects() if isinstance(o, ContractMiddleware) and o.state is state]
+    assert len(found) == 1
+    return found[0]
+
+
 @pytest.fixture
 def make_api(tmp_path) -> Callable[..., Any]:
     """Factory: `await make_api(**settings)` -> an anonymous Api on a fresh in-memory app."""
