@@ -10,7 +10,7 @@ import yaml
 
 from .assistant import count_tokens
 from .auth import hash_password
-from .services.shares import _snapshot
+from .services.shares import seed_snapshot
 from .store import Store
 
 __all__ = ["load", "read_seed"]
@@ -73,10 +73,13 @@ def load(store: Store, folder: Path) -> list[dict[str, str]]:
                 "default_model": cfg.get("default_model"), "created_at": cfg["created_at"],
                 "updated_at": cfg["created_at"]}, ignore=True)
         for s in seed.get("shares", []):
+            if store.one("SELECT 1 AS x FROM shares WHERE id = ?", s["id"]):
+                continue  # seeded before (loads are idempotent)
             conv = store.one("SELECT * FROM conversations WHERE id = ?", s["conversation"])
+            snapshot_id, count = seed_snapshot(store, conn, conv["id"])
             store.insert(conn, "shares", {
                 "id": s["id"], "conversation_id": conv["id"], "user_id": conv["user_id"],
-                "title": conv["title"], "snapshot": _snapshot(store, conv),
+                "title": conv["title"], "snapshot_id": snapshot_id, "message_count": count,
                 "created_at": s["created_at"], "snapshot_at": s["created_at"],
-                "expires_at": s.get("expires_at")}, ignore=True)
+                "expires_at": s.get("expires_at")})
     return [{"username": u["username"], "password": u["password"]} for u in seed["users"]]

@@ -11,6 +11,7 @@ sharing a file database), so concurrent writers lose nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, AsyncIterator, BinaryIO, Iterator
 
 from .errors import ServiceUnavailable
 
@@ -75,8 +76,16 @@ CREATE INDEX IF NOT EXISTS cfg_user ON provider_configs(user_id, seq);
 CREATE TABLE IF NOT EXISTS shares (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
   conversation_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, title TEXT,
-  snapshot TEXT NOT NULL, created_at TEXT NOT NULL, snapshot_at TEXT NOT NULL, expires_at TEXT);
+  snapshot_id TEXT NOT NULL, message_count INTEGER NOT NULL, created_at TEXT NOT NULL,
+  snapshot_at TEXT NOT NULL, expires_at TEXT);
 CREATE INDEX IF NOT EXISTS share_user ON shares(user_id, seq);
+-- A share's snapshot, one row per message, written and read in slices (services/shares.py):
+-- `message` is the public JSON of the message as served, `sha256s` its attachments' hashes
+-- (attachment id -> sha256, for clones; before `message`, so a scan for a hash skips the text).
+CREATE TABLE IF NOT EXISTS share_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, snapshot_id TEXT NOT NULL, sha256s TEXT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS share_msg_snapshot ON share_messages(snapshot_id, seq);
 CREATE TABLE IF NOT EXISTS read_markers (
   user_id TEXT NOT NULL, conversation_id TEXT NOT NULL, message_seq INTEGER NOT NULL,
   message_id TEXT, read_at TEXT NOT NULL, PRIMARY KEY (user_id, conversation_id));
@@ -93,7 +102,8 @@ CREATE TABLE IF NOT EXISTS prices (
 """
 
 WRITE_WAIT = 10.0  # seconds a write waits for another process's (busy_timeout, the same)
-JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "snapshot"}
+JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "sha256s"}
+SLICE_ROWS = 16  # rows per query of whole-conversation work done in slices (pages, delete_all)
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
@@ -245,6 +255,34 @@ class Store:
         sql += " LIMIT ?"
         return self.all(sql, *args, limit + 1)
 
+    async def pages(self, sql: str, args: list[Any], size: int = SLICE_ROWS
+                    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every row of `sql` (as for `page`, oldest first), one page of `size` per query.
+
+        The event loop serves other requests between pages, so whole-conversation work (a
+        summary, a share's snapshot: 2,000 messages of 16 KB are 32 MB) is bounded slices of
+        it rather than one stall of a second. Rows written meanwhile may or may not be seen.
+        """
+        after = None
+        while True:
+            rows = self.page(sql, args, after, size)
+            yield rows[:size]
+            if len(rows) <= size:
+                return
+            after = rows[size - 1]["seq"]
+            await asyncio.sleep(0)
+
+    async def delete_all(self, table: str, where: str, args: list[Any],
+                         size: int = SLICE_ROWS) -> None:
+        """DELETE FROM `table` WHERE `where`, `size` rows per transaction, the loop served between."""
+        while True:
+            with self.transaction() as conn:
+                done = conn.execute(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
+                                    f"WHERE {where} LIMIT ?)", [*args, size]).rowcount
+            if done < size:
+                return
+            await asyncio.sleep(0)
+
     # -- sign-in attempts (throttle.py) --------------------------------------------------------
 
     def take_attempt(self, key: str, now: float, window: float, most: int, max_rows: int
@@ -291,7 +329,7 @@ class Store:
     def drop_blob_if_unused(self, sha256: str) -> None:
         if self.one("SELECT 1 AS x FROM attachments WHERE sha256 = ?", sha256):
             return
-        if self.one("SELECT 1 AS x FROM shares WHERE instr(snapshot, ?) > 0", sha256):
+        if self.one("SELECT 1 AS x FROM share_messages WHERE instr(sha256s, ?) > 0", sha256):
             return  # a share snapshot still offers these bytes for cloning
         self.blob_path(sha256).unlink(missing_ok=True)
 

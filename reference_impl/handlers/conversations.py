@@ -41,14 +41,14 @@ async def delete_conversation(context_):
 async def generate_conversation_title(context_):
     store, user, call = parts(context_)
     lang = lang_of(call)
-    result = svc.generate_title(store, user, call.path["conversation_id"], call.body, lang)
+    result = await svc.generate_title(store, user, call.path["conversation_id"], call.body, lang)
     return json_response(result, 200, {"Content-Language": lang})
 
 
 async def get_conversation_summary(context_):
     store, user, call = parts(context_)
     lang = lang_of(call)
-    result = svc.summary(store, user, call.path["conversation_id"], call.query["max_length"],
+    result = await svc.summary(store, user, call.path["conversation_id"], call.query["max_length"],
                          lang)
     return json_response(result, 200, {"Content-Language": lang})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -11,7 +13,8 @@ from ..store import Store
 from . import conversations
 from .common import decode_cursor, new_id, now, page_of
 
-__all__ = ["upsert", "get", "list_page", "delete", "public", "clone", "new_share_id"]
+__all__ = ["upsert", "get", "list_page", "delete", "public", "clone", "new_share_id",
+           "seed_snapshot"]
 
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as common.now(): fixed width, sorts like the instants
@@ -27,49 +30,102 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
             "snapshot_at": row["snapshot_at"], "expires_at": row["expires_at"]}
 
 
-def _snapshot(store: Store, conversation: dict[str, Any]) -> dict[str, Any]:
-    """Only what the public may see, plus attachment hashes so a clone can copy the bytes."""
-    rows = store.all("SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT 10000",
-                     conversation["id"])
-    out = []
-    for m in rows:
-        atts = store.all("SELECT * FROM attachments WHERE message_id = ? ORDER BY seq LIMIT 100",
-                         m["id"])
-        out.append({"id": m["id"], "parent_id": m["parent_id"], "role": m["role"],
-                    "content": m["content"], "created_at": m["created_at"],
-                    "attachments": [{"id": a["id"], "filename": a["filename"],
-                                     "content_type": a["content_type"],
-                                     "size_bytes": a["size_bytes"], "sha256": a["sha256"]}
-                                    for a in atts]})
-    return {"title": conversation["title"], "messages": out}
+def _copy(store: Store, conn, snapshot_id: str, messages: list[dict[str, Any]]) -> None:
+    """Add `messages` (rows of `messages`, in order) to a snapshot, inside the caller's
+    transaction: only what the public may see, plus attachment hashes so a clone can copy the
+    bytes."""
+    marks = ",".join("?" * len(messages))
+    attachments: dict[str, list[dict[str, Any]]] = {m["id"]: [] for m in messages}
+    for a in store.all(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY seq",
+                       *attachments):
+        attachments[a["message_id"]].append(a)
+    for m in messages:
+        atts = attachments[m["id"]][:100]
+        public = {"id": m["id"], "parent_id": m["parent_id"], "role": m["role"],
+                  "content": m["content"], "created_at": m["created_at"],
+                  "attachments": [{k: a[k] for k in ("id", "filename", "content_type",
+                                                     "size_bytes")} for a in atts]}
+        store.insert(conn, "share_messages", {
+            "snapshot_id": snapshot_id, "sha256s": {a["id"]: a["sha256"] for a in atts},
+            "message": json.dumps(public, ensure_ascii=False, separators=(",", ":"))})
 
 
-def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any] | None
-           ) -> tuple[dict[str, Any], bool]:
+_MESSAGES = ("SELECT seq, id, parent_id, role, content, created_at FROM messages "
+             "WHERE conversation_id = ? AND seq <= ?")
+_MOST = 10_000  # the contract's bound on a PublicShare's messages
+
+
+def seed_snapshot(store: Store, conn, conversation_id: str) -> tuple[str, int]:
+    """A snapshot of a fixture conversation, in one transaction (start-up, seed.py)."""
+    snapshot_id = new_id()
+    rows = store.all(f"{_MESSAGES} ORDER BY seq LIMIT {_MOST}", conversation_id, 2 ** 62)
+    if rows:
+        _copy(store, conn, snapshot_id, rows)
+    return snapshot_id, len(rows)
+
+
+async def _snapshot(store: Store, conversation_id: str) -> tuple[str, int]:
+    """Copy the conversation as it is now into a new snapshot, a slice per transaction.
+
+    Nothing refers to the snapshot until the caller's final transaction does, so a reader
+    never sees a half-made one; if the copy fails, what it wrote goes.
+    """
+    snapshot_id, count = new_id(), 0
+    last = store.one("SELECT max(seq) AS seq FROM messages WHERE conversation_id = ?",
+                     conversation_id)["seq"] or 0
+    try:
+        async for rows in store.pages(_MESSAGES, [conversation_id, last]):
+            rows = rows[:_MOST - count]
+            if rows:
+                with store.transaction() as conn:
+                    _copy(store, conn, snapshot_id, rows)
+                count += len(rows)
+            if count >= _MOST:
+                break
+    except BaseException:
+        await _drop_snapshot(store, snapshot_id)
+        raise
+    return snapshot_id, count
+
+
+async def _drop_snapshot(store: Store, snapshot_id: str) -> None:
+    await store.delete_all("share_messages", "snapshot_id = ?", [snapshot_id])
+
+
+async def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any] | None
+                 ) -> tuple[dict[str, Any], bool]:
     days = (body or {}).get("expiry_days")
-    with store.transaction() as conn:
-        conv = conversations.owned(store, user_id, conversation_id)
-        instant = datetime.now(timezone.utc)
-        stamp = instant.strftime(_FORMAT)
-        # Exactly `days` after the snapshot, from the same instant.
-        expires = None if days is None else (instant + timedelta(days=days)).strftime(_FORMAT)
-        changes = {"title": conv["title"], "snapshot": _snapshot(store, conv),
-                   "snapshot_at": stamp, "expires_at": expires}
-        existing = store.one("SELECT id, expires_at FROM shares WHERE conversation_id = ?",
-                             conversation_id)
-        if existing and existing["expires_at"] is not None and existing["expires_at"] <= stamp:
-            # An expired link stays dead: sharing again mints a new id, so whoever held the
-            # old link does not get the conversation back.
-            conn.execute("DELETE FROM shares WHERE id = ?", (existing["id"],))
-            existing = None
-        if existing:
-            store.update(conn, "shares", existing["id"], changes)
-            share_id = existing["id"]
-        else:
-            share_id = new_share_id()
-            store.insert(conn, "shares", {"id": share_id, "conversation_id": conversation_id,
-                                          "user_id": user_id, "created_at": stamp, **changes})
-    return _out(store.one("SELECT * FROM shares WHERE id = ?", share_id)), existing is None
+    conversations.owned(store, user_id, conversation_id)
+    instant = datetime.now(timezone.utc)
+    snapshot_id, count = await _snapshot(store, conversation_id)
+    unused = snapshot_id  # the snapshot this request leaves unreferenced, dropped at the end
+    try:
+        with store.transaction() as conn:
+            conv = conversations.owned(store, user_id, conversation_id)  # not deleted meanwhile
+            stamp = instant.strftime(_FORMAT)
+            # Exactly `days` after the snapshot, from the same instant.
+            expires = None if days is None else (instant + timedelta(days=days)).strftime(_FORMAT)
+            changes = {"title": conv["title"], "snapshot_id": snapshot_id, "message_count": count,
+                       "snapshot_at": stamp, "expires_at": expires}
+            existing = store.one("SELECT id, expires_at, snapshot_id FROM shares "
+                                 "WHERE conversation_id = ?", conversation_id)
+            if existing and existing["expires_at"] is not None and existing["expires_at"] <= stamp:
+                # An expired link stays dead: sharing again mints a new id, so whoever held the
+                # old link does not get the conversation back.
+                conn.execute("DELETE FROM shares WHERE id = ?", (existing["id"],))
+                store.insert(conn, "shares", {"id": new_share_id(), "conversation_id": conversation_id,
+                                              "user_id": user_id, "created_at": stamp, **changes})
+            elif existing:
+                store.update(conn, "shares", existing["id"], changes)
+            else:
+                store.insert(conn, "shares", {"id": new_share_id(), "conversation_id": conversation_id,
+                                              "user_id": user_id, "created_at": stamp, **changes})
+            unused = existing["snapshot_id"] if existing else None
+    finally:
+        if unused is not None:
+            await _drop_snapshot(store, unused)
+    row = store.one("SELECT * FROM shares WHERE conversation_id = ?", conversation_id)
+    return _out(row), existing is None or row["id"] != existing["id"]
 
 
 def _owned(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
@@ -97,13 +153,17 @@ def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str
     return page_of(rows, limit, _out)
 
 
-def delete(store: Store, user_id: str, share_id: str) -> None:
+async def delete(store: Store, user_id: str, share_id: str) -> None:
     with store.transaction() as conn:
         row = _owned(store, user_id, share_id)
         conn.execute("DELETE FROM shares WHERE id = ?", (share_id,))
-    for m in row["snapshot"]["messages"]:
-        for a in m["attachments"]:
-            store.drop_blob_if_unused(a["sha256"])
+    hashes: set[str] = set()
+    async for rows in store.pages("SELECT seq, sha256s FROM share_messages WHERE snapshot_id = ?",
+                                  [row["snapshot_id"]], size=1000):
+        hashes.update(sha for r in rows for sha in r["sha256s"].values())
+    await _drop_snapshot(store, row["snapshot_id"])
+    for sha in hashes:
+        store.drop_blob_if_unused(sha)
 
 
 def _live(store: Store, share_id: str) -> dict[str, Any]:
@@ -113,40 +173,80 @@ def _live(store: Store, share_id: str) -> dict[str, Any]:
     return row
 
 
-def public(store: Store, share_id: str) -> dict[str, Any]:
-    row = _live(store, share_id)
-    messages = [{**m, "attachments": [{k: a[k] for k in ("id", "filename", "content_type",
-                                                          "size_bytes")}
-                                      for a in m["attachments"]]}
-                for m in row["snapshot"]["messages"]]
-    return {"id": row["id"], "title": row["title"], "snapshot_at": row["snapshot_at"],
-            "expires_at": row["expires_at"], "messages": messages}
+async def _read(store: Store, share_id: str) -> tuple[dict[str, Any], list[list[dict[str, Any]]]]:
+    """The live share and its snapshot's rows, page by page (a slice per turn of the loop).
+
+    A share shared again meanwhile has its old snapshot dropped under the reader: then fewer
+    rows than the share counted come back, and the share is read again, from the new one.
+    """
+    while True:
+        row = _live(store, share_id)
+        pages, count = [], 0
+        async for rows in store.pages("SELECT seq, sha256s, message FROM share_messages "
+                                      "WHERE snapshot_id = ?", [row["snapshot_id"]]):
+            pages.append(rows)
+            count += len(rows)
+        if count == row["message_count"]:
+            return row, pages
 
 
-def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
-    row = _live(store, share_id)
+async def public(store: Store, share_id: str) -> list[bytes]:
+    """The PublicShare as JSON, in pieces of a page of messages each (up to 10,000 messages of
+    32,000 characters: hundreds of megabytes are never one string)."""
+    row, pages = await _read(store, share_id)
+    head = json.dumps({"id": row["id"], "title": row["title"], "snapshot_at": row["snapshot_at"],
+                       "expires_at": row["expires_at"]}, ensure_ascii=False,
+                      separators=(",", ":"))
+    pieces = [(head[:-1] + ',"messages":[').encode()]
+    for n, rows in enumerate(pages):
+        if rows:
+            pieces.append(("," if n else "").encode() + ",".join(
+                r["message"] for r in rows).encode())
+    pieces.append(b"]}")
+    return pieces
+
+
+async def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
+    """A new conversation of the user's, copied from the snapshot a page per transaction.
+
+    The conversation row comes last: until then no request can reach its messages (every read
+    goes through the conversation's owner), so the clone appears whole or not at all.
+    """
+    row, pages = await _read(store, share_id)
     stamp = now()
     conv_id = new_id()
-    with store.transaction() as conn:
-        store.insert(conn, "conversations", {
-            "id": conv_id, "user_id": user_id, "title": row["title"], "status": "active",
-            "chatbot_id": None, "model": None, "metadata": {}, "is_anonymized": 0,
-            "mapping": {}, "created_at": stamp, "updated_at": stamp})
-        new_ids: dict[str, str] = {}
-        for m in row["snapshot"]["messages"]:
-            new_ids[m["id"]] = new_id()
-            store.insert(conn, "messages", {
-                "id": new_ids[m["id"]], "conversation_id": conv_id,
-                "parent_id": new_ids.get(m["parent_id"]) if m["parent_id"] else None,
-                "role": m["role"], "content": m["content"], "original": None,
-                "status": "completed" if m["role"] == "assistant" else "sent",
-                "model": None, "input_tokens": 0, "output_tokens": 0, "reactions": [],
-                "feedback": None, "metadata": {}, "created_at": stamp, "updated_at": stamp})
-            for a in m["attachments"]:
-                if store.blob_path(a["sha256"]).exists():
-                    store.insert(conn, "attachments", {
-                        "id": new_id(), "message_id": new_ids[m["id"]],
-                        "filename": a["filename"], "content_type": a["content_type"],
-                        "size_bytes": a["size_bytes"], "sha256": a["sha256"],
-                        "created_at": stamp})
+    new_ids: dict[str, str] = {}
+    try:
+        for rows in pages:
+            with store.transaction() as conn:
+                for r in rows:
+                    m = json.loads(r["message"])
+                    new_ids[m["id"]] = new_id()
+                    store.insert(conn, "messages", {
+                        "id": new_ids[m["id"]], "conversation_id": conv_id,
+                        "parent_id": new_ids.get(m["parent_id"]) if m["parent_id"] else None,
+                        "role": m["role"], "content": m["content"], "original": None,
+                        "status": "completed" if m["role"] == "assistant" else "sent",
+                        "model": None, "input_tokens": 0, "output_tokens": 0, "reactions": [],
+                        "feedback": None, "metadata": {}, "created_at": stamp,
+                        "updated_at": stamp})
+                    for a in m["attachments"]:
+                        sha = r["sha256s"][a["id"]]
+                        if store.blob_path(sha).exists():
+                            store.insert(conn, "attachments", {
+                                "id": new_id(), "message_id": new_ids[m["id"]],
+                                "filename": a["filename"], "content_type": a["content_type"],
+                                "size_bytes": a["size_bytes"], "sha256": sha,
+                                "created_at": stamp})
+            await asyncio.sleep(0)
+        with store.transaction() as conn:
+            store.insert(conn, "conversations", {
+                "id": conv_id, "user_id": user_id, "title": row["title"], "status": "active",
+                "chatbot_id": None, "model": None, "metadata": {}, "is_anonymized": 0,
+                "mapping": {}, "created_at": stamp, "updated_at": stamp})
+    except BaseException:
+        await store.delete_all("attachments", "message_id IN (SELECT id FROM messages WHERE "
+                               "conversation_id = ?)", [conv_id])
+        await store.delete_all("messages", "conversation_id = ?", [conv_id])
+        raise
     return conversations.get(store, user_id, conv_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-__all__ = ["LANGUAGES", "key_topics", "title", "summary"]
+__all__ = ["LANGUAGES", "Topics", "title", "summary"]
 
 LANGUAGES = ("en", "fr")
 
@@ -15,11 +15,21 @@ their them then there these they this those through under very what when where w
 with would your yours avec dans pour sont mais elle nous vous leur tout plus""".split())
 
 
-def key_topics(text: str, count: int) -> list[str]:
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", text.lower()) if w not in _STOP]
-    ranked = Counter(words).most_common()
-    # Most frequent first; ties keep the order of first appearance (Counter preserves it).
-    return [w[:100] for w, _ in ranked[:count]]
+class Topics:
+    """Word counts over texts added one at a time (a conversation's messages, page by page)."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+
+    def add(self, text: str) -> None:
+        self.words.update(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+    def top(self, count: int) -> list[str]:
+        # Most frequent first; ties keep the order of first appearance (Counter preserves it).
+        return [w[:100] for w, _ in self.words.most_common(count)]
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}")
 
 
 def _join(items: list[str], lang: str) -> str:
