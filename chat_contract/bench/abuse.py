@@ -2,13 +2,20 @@
 
 One client keeps sending the expensive requests the reference server once stalled on (1 MiB
 invalid bodies of three shapes, and 32,000-character messages in an anonymised conversation)
-while wrk reads conversations on several connections. The figures: each hostile request's
-latency, and the readers' p50/p99 alone and under abuse.
+while wrk reads conversations on several connections. Then each heavy case of issue 18 (#6) in
+turn, the readers measured again beside it: eight clients sending 63 KiB invalid bodies; the
+summary, the title, sharing, and four public readers of the share of a conversation of 2,000
+messages of 16 KB; 1 MiB bodies while the large-body helper is killed (kill -9) every second,
+or stopped (SIGSTOP); and a legitimate 190 KiB body while others flood the helper. The figures:
+each request's latency and statuses, the readers' p50/p99 alone and in each case, and each
+case's p99 as a multiple of the readers' own p99 alone (the target: at most 2).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import threading
 import time
@@ -18,7 +25,7 @@ import httpx
 
 from .load import Request, run_wrk
 
-__all__ = ["measure_abuse", "INVALID_BODIES", "LONG_MESSAGE"]
+__all__ = ["measure_abuse", "INVALID_BODIES", "LONG_MESSAGE", "HEAVY_CASES"]
 
 MIB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
@@ -34,6 +41,15 @@ INVALID_BODIES = {
 }
 # The contract's longest message, made of what once backtracked in the e-mail pattern.
 LONG_MESSAGE = " write to ann@example.com or call +33 1 23 45 67 89".rjust(32_000, "a")
+
+
+# Eight clients' 63 KiB invalid bodies (many small values: milliseconds each to decode and word).
+BODY_63KIB = json.dumps({"metadata": [1] * 21_500}).encode()
+# A legitimate body of 190 KiB: the contract's longest message, every character escaped.
+LEGIT_190KIB = json.dumps({"content": "\u00e9" * 32_000}, ensure_ascii=True).encode()
+MESSAGE_16KB = ("Lisbon trams climb past tiled facades toward miradouros at sunset. " * 240)[:16_000]
+HEAVY_CASES = ("invalid_63kib_x8", "summary", "title", "share_upsert", "public_share_x4",
+               "helper_killed", "helper_stopped", "busy_helper_legit_190kib")
 
 
 def _summary(latencies: list[float], statuses: Counter) -> dict:
@@ -64,8 +80,111 @@ def _attack(base_url: str, token: str, stop: threading.Event, out: dict) -> None
                 "anonymised_32000": _summary(latencies["anonymised_32000"], statuses["anonymised_32000"])})
 
 
-def measure_abuse(base_url: str, token: str, *, connections: int, seconds: float) -> dict:
-    """Readers alone, then readers while one client sends hostile requests."""
+def _heavy_requests(base_url: str, token: str, conversation_id: str, share_id: str,
+                    case: str) -> list[tuple[str, int, object]]:
+    """(kind, clients, send(client) -> response) for one heavy case."""
+    conv = f"/api/v1/conversations/{conversation_id}"
+
+    def invalid_1mib(client):
+        path, body = INVALID_BODIES["long_array"]
+        return client.post(path, content=body, headers=JSON)
+    return {
+        "invalid_63kib_x8": [("invalid_63kib", 8, lambda c: c.post(
+            "/api/v1/conversations", content=BODY_63KIB, headers=JSON))],
+        "summary": [("summary", 1, lambda c: c.get(f"{conv}/summary"))],
+        "title": [("title", 1, lambda c: c.post(f"{conv}/title", json={}))],
+        "share_upsert": [("share_upsert", 1, lambda c: c.put(f"{conv}/share", json={}))],
+        "public_share_x4": [("public_share", 4, lambda c: c.get(
+            f"/api/v1/public/shares/{share_id}", headers={"Authorization": ""}))],
+        "helper_killed": [("invalid_1mib", 4, invalid_1mib)],
+        "helper_stopped": [("invalid_1mib", 4, invalid_1mib)],
+        "busy_helper_legit_190kib": [("invalid_1mib", 8, invalid_1mib),
+                                     ("legit_190kib", 1, lambda c: c.post(
+                                         f"{conv}/messages", content=LEGIT_190KIB,
+                                         headers=JSON))],
+    }[case]
+
+
+def _helper_pids(server_pid: int) -> list[int]:
+    """The large-body helpers (multiprocessing spawn children) under the server's process."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = [], [server_pid]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            todo.append(child)
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                found.append(child)
+    return found
+
+
+def _signal_helpers(server_pid: int | None, signum: int) -> None:
+    for pid in _helper_pids(server_pid) if server_pid else []:
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+
+def _run_heavy(base_url: str, token: str, senders, stop: threading.Event, out: dict) -> None:
+    latencies: dict[str, list[float]] = {kind: [] for kind, _, _ in senders}
+    statuses: dict[str, Counter] = {kind: Counter() for kind, _, _ in senders}
+
+    def client_loop(kind, send):
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
+                          timeout=120) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    status = send(client).status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                latencies[kind].append((time.perf_counter() - started) * 1000)
+                statuses[kind][status] += 1
+    threads = [threading.Thread(target=client_loop, args=(kind, send), daemon=True)
+               for kind, clients, send in senders for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    out.update({kind: _summary(latencies[kind], statuses[kind]) for kind in latencies})
+
+
+def _long_conversation(base_url: str, token: str, messages: int) -> tuple[str, str]:
+    """A conversation of `messages` messages of 16 KB, and its share link."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
+                      timeout=60) as client:
+        conv = client.post("/api/v1/conversations", json={"title": "long"}).json()["id"]
+        for _ in range(messages):
+            r = client.post(f"/api/v1/conversations/{conv}/messages", json={"content": MESSAGE_16KB})
+            r.raise_for_status()
+        share = client.put(f"/api/v1/conversations/{conv}/share", json={}).json()["id"]
+    return conv, share
+
+
+def _reads(r) -> dict:
+    return {"rps": r.requests_per_second, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
+            "non_2xx": r.non_2xx, "socket_errors": r.errors}
+
+
+def measure_abuse(base_url: str, token: str, *, connections: int, seconds: float,
+                  server_pid: int | None = None, long_messages: int = 2000,
+                  cases: tuple[str, ...] = HEAVY_CASES) -> dict:
+    """Readers alone, then readers while one client sends hostile requests, then beside each
+    heavy case (`server_pid`: the server's process, whose helper the helper cases signal)."""
     read = Request(method="GET", url=f"{base_url}/api/v1/conversations?limit=20",
                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     run_wrk(read, connections=connections, seconds=1)  # warm-up
@@ -79,10 +198,41 @@ def measure_abuse(base_url: str, token: str, *, connections: int, seconds: float
     finally:
         stop.set()
         attacker.join(timeout=120)
-    figures = {f"reads_{name}": {"rps": r.requests_per_second, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
-                                 "non_2xx": r.non_2xx, "socket_errors": r.errors}
-               for name, r in (("alone", alone), ("under_abuse", under))}
-    return {**figures, **attacks, "connections": connections, "seconds": seconds}
+    figures = {"reads_alone": _reads(alone), "reads_under_abuse": _reads(under)}
+    heavy: dict = {}
+    if cases:
+        conversation_id, share_id = _long_conversation(base_url, token, long_messages)
+        for case in cases:
+            if case.startswith("helper_") and server_pid is None:
+                continue
+            requests: dict = {}
+            stop = threading.Event()
+            heavy_thread = threading.Thread(target=_run_heavy, args=(
+                base_url, token, _heavy_requests(base_url, token, conversation_id, share_id, case),
+                stop, requests), daemon=True)
+            heavy_thread.start()
+            killer = None
+            if case == "helper_stopped":
+                time.sleep(0.5)  # the helper holds bodies
+                _signal_helpers(server_pid, signal.SIGSTOP)
+            elif case == "helper_killed":
+                def kill_every_second():
+                    while not stop.wait(1.0):
+                        _signal_helpers(server_pid, signal.SIGKILL)
+                killer = threading.Thread(target=kill_every_second, daemon=True)
+                killer.start()
+            try:
+                reads = run_wrk(read, connections=connections, seconds=seconds)
+            finally:
+                stop.set()
+                _signal_helpers(server_pid, signal.SIGCONT)
+                heavy_thread.join(timeout=200)
+                if killer is not None:
+                    killer.join(timeout=5)
+            heavy[case] = {"reads": _reads(reads), "requests": requests,
+                           "ratio_p99": reads.p99_ms / alone.p99_ms}
+    return {**figures, **attacks, "heavy": heavy, "connections": connections,
+            "seconds": seconds, "long_conversation_messages": long_messages}
 
 
 def render_abuse(figures: dict) -> list[str]:
@@ -93,4 +243,10 @@ def render_abuse(figures: dict) -> list[str]:
     for name in ("alone", "under_abuse"):
         f = figures[f"reads_{name}"]
         lines.append(f"reads {name:<12} {f['rps']:>7.0f} req/s, p50 {f['p50_ms']:.2f} ms, p99 {f['p99_ms']:.2f} ms")
+    for case, c in figures.get("heavy", {}).items():
+        f = c["reads"]
+        sent = "; ".join(f"{kind} {r['count']} sent, p50 {r['p50_ms'] or 0:.0f} ms, max {r['max_ms'] or 0:.0f} ms, "
+                         f"statuses {r['statuses']}" for kind, r in c["requests"].items())
+        lines.append(f"heavy {case:<24} reads p50 {f['p50_ms']:.2f} ms, p99 {f['p99_ms']:.2f} ms "
+                     f"({c['ratio_p99']:.2f}x alone); {sent}")
     return lines

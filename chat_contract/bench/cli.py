@@ -231,9 +231,12 @@ def measure_abuse_scenario(tmp: Path, args: argparse.Namespace, seconds: float) 
 
     with _reference(tmp, "abuse", args.workers) as server:
         figures = measure_abuse(server.base_url, login(server.base_url),
-                                connections=min(args.connections, 8), seconds=seconds)
+                                connections=min(args.connections, 8), seconds=seconds,
+                                server_pid=server.process.pid,
+                                long_messages=200 if args.quick else 2000)
     _progress(f"abuse: reads p99 {figures['reads_alone']['p99_ms']:.1f} ms alone, "
-              f"{figures['reads_under_abuse']['p99_ms']:.1f} ms under abuse")
+              f"{figures['reads_under_abuse']['p99_ms']:.1f} ms under abuse; heavy cases "
+              + ", ".join(f"{case} {c['ratio_p99']:.2f}x" for case, c in figures["heavy"].items()))
     return figures
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from chat_contract.bench.abuse import INVALID_BODIES, LONG_MESSAGE, measure_abuse, render_abuse
+from chat_contract.bench.abuse import HEAVY_CASES, INVALID_BODIES, LONG_MESSAGE, measure_abuse, render_abuse
 from chat_contract.bench.cli import login
 from chat_contract.bench.servers import Server, free_port, reference_command
 
@@ -23,7 +23,8 @@ def test_abuse_scenario_reports_every_figure(tmp_path):
 
     port = free_port()
     with Server("reference", reference_command(port, tmp_path / "abuse.db"), port, _logs_in) as server:
-        figures = measure_abuse(server.base_url, login(server.base_url), connections=4, seconds=1)
+        figures = measure_abuse(server.base_url, login(server.base_url), connections=4, seconds=1,
+                                server_pid=server.process.pid, long_messages=20)
     for kind in INVALID_BODIES:
         f = figures["invalid_1mib"][kind]
         assert f["count"] >= 1 and set(f["statuses"]) <= {"413", "422"}, f
@@ -32,4 +33,9 @@ def test_abuse_scenario_reports_every_figure(tmp_path):
     for name in ("reads_alone", "reads_under_abuse"):
         assert figures[name]["rps"] > 0 and figures[name]["non_2xx"] == 0
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"]
-    assert len(render_abuse(figures)) == 6
+    assert set(figures["heavy"]) == set(HEAVY_CASES)
+    for case, c in figures["heavy"].items():
+        assert c["reads"]["rps"] > 0 and c["ratio_p99"] > 0, case
+        for kind, r in c["requests"].items():
+            assert r["count"] >= 1 and set(r["statuses"]) <= {"200", "201", "422", "503"}, (case, kind, r)
+    assert len(render_abuse(figures)) == 6 + len(HEAVY_CASES)
