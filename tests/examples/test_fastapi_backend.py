@@ -158,3 +158,22 @@ def _check_throttle(url: str) -> None:
         assert r.status_code == 401
     r = httpx.post(f"{url}/api/v1/auth/token", data={"username": "THROTTLED", "password": "x"})
     assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+
+
+def test_parallel_sign_in_guesses_are_held_to_the_throttle(fastapi_server):
+    """The attempt is counted before the password check, atomically (issue 18 #3's race: the
+    route runs in FastAPI's thread pool, and a check-then-record throttle let 40 parallel guesses
+    all reach the password check)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    username = f"guess-{os.getpid()}"  # a name of its own: no other test's count is touched
+
+    def guess(n: int) -> int:
+        return httpx.post(f"{fastapi_server}/api/v1/auth/token", timeout=60,
+                          data={"grant_type": "password", "username": username,
+                                "password": f"wrong-{n}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(guess, range(40)))
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= 10, statuses

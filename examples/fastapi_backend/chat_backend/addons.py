@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
 from collections import deque
 from typing import Any
@@ -257,30 +258,34 @@ def safe_upload(file: UploadFile, field: str = "file") -> UploadFile:
 # -- sign-in throttling --------------------------------------------------------------------------
 
 class SignInThrottle:
-    """At most `failures` failed sign-ins per username in `window` seconds; beyond, 429 whatever
-    the password until the oldest failure ages out. Unknown usernames count the same, so a 429
-    says nothing about which exist; a success forgets the failures."""
+    """At most `failures` sign-in attempts per username in `window` seconds reach the password
+    check; beyond, 429 whatever the password until the oldest attempt ages out. The attempt is
+    counted before the check, under a lock, so parallel guesses (the route runs in FastAPI's
+    thread pool) cannot all pass a count taken before any of them failed. Unknown usernames
+    count the same, so a 429 says nothing about which exist; a success forgets the attempts."""
 
     def __init__(self, failures: int = 10, window: float = 60.0, tracked: int = 10_000) -> None:
         self.failures, self.window, self.tracked = failures, window, tracked
         self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
 
-    def check(self, username: str) -> None:
-        times = self._recent(username.casefold())
-        if len(times) >= self.failures:
-            wait = max(1, math.ceil(times[0] + self.window - time.monotonic()))
-            raise HTTPException(429, "Too many failed sign-ins; retry later",
-                                headers={"Retry-After": str(wait)})
-
-    def failed(self, username: str) -> None:
+    def attempt(self, username: str) -> None:
+        """Count an attempt for `username`, or raise 429 when the window holds `failures`."""
         key = username.casefold()
-        self._seen[key] = self._recent(key)
-        self._seen[key].append(time.monotonic())
-        if len(self._seen) > self.tracked:  # bounded: forget the oldest-tracked username
-            self._seen.pop(next(iter(self._seen)))
+        with self._lock:
+            times = self._recent(key)
+            if len(times) >= self.failures:
+                wait = max(1, math.ceil(times[0] + self.window - time.monotonic()))
+                raise HTTPException(429, "Too many failed sign-ins; retry later",
+                                    headers={"Retry-After": str(wait)})
+            times.append(time.monotonic())
+            self._seen[key] = times
+            if len(self._seen) > self.tracked:  # bounded: forget the oldest-tracked username
+                self._seen.pop(next(iter(self._seen)))
 
     def succeeded(self, username: str) -> None:
-        self._seen.pop(username.casefold(), None)
+        with self._lock:
+            self._seen.pop(username.casefold(), None)
 
     def _recent(self, key: str) -> deque[float]:
         times = self._seen.pop(key, None) or deque(maxlen=self.failures)

@@ -18,11 +18,10 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 @router.post("/auth/token", operation_id="createToken",
              dependencies=[Depends(accepts("application/x-www-form-urlencoded"))])
 def create_token(state: StateDep, response: Response, form: Annotated[TokenForm, Form()]) -> dict:
-    state.throttle.check(form.username)
+    state.throttle.attempt(form.username)  # counted before the password is checked
     user = USERS.get(form.username)
     given = form.password.get_secret_value().encode()
     if user is None or not secrets.compare_digest(user["password"].encode(), given):
-        state.throttle.failed(form.username)
         raise HTTPException(401, "Incorrect username or password",
                             headers={"WWW-Authenticate": "Bearer"})
     state.throttle.succeeded(form.username)
