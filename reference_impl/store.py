@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, BinaryIO, Iterator
@@ -150,6 +152,45 @@ class _Checkpointer:
         self._thread.join(timeout=5)
 
 
+def _migrate_shares(conn: sqlite3.Connection) -> None:
+    """A `--db` file written before snapshots were rows: each share's `snapshot` JSON becomes
+    `share_messages` rows, in one transaction (workers starting together: the first migrates,
+    the others find nothing left to do). Nothing a share held is lost; clones still copy the
+    bytes (the hashes move to `sha256s`)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(shares)").fetchall()}
+        if "snapshot" not in columns:
+            conn.execute("COMMIT")
+            return
+        conn.execute("ALTER TABLE shares RENAME TO shares_v1")
+        conn.execute("DROP INDEX IF EXISTS share_user")
+        for statement in re.sub(r"--[^\n]*", "", SCHEMA).split(";"):
+            if re.search(r"\b(shares|share_messages)\s*\(", statement):
+                conn.execute(statement)
+        for row in conn.execute("SELECT * FROM shares_v1 ORDER BY seq").fetchall():
+            snapshot_id = str(uuid.uuid4())
+            messages = json.loads(row["snapshot"]).get("messages", [])
+            for m in messages:
+                atts = m.get("attachments", [])
+                public = {**m, "attachments": [{k: a[k] for k in ("id", "filename", "content_type",
+                                                                  "size_bytes")} for a in atts]}
+                conn.execute("INSERT INTO share_messages (snapshot_id, sha256s, message) VALUES (?, ?, ?)",
+                             (snapshot_id, json.dumps({a["id"]: a["sha256"] for a in atts}),
+                              json.dumps(public, ensure_ascii=False, separators=(",", ":"))))
+            conn.execute("INSERT INTO shares (seq, id, conversation_id, user_id, title, snapshot_id, "
+                         "message_count, created_at, snapshot_at, expires_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (row["seq"], row["id"], row["conversation_id"], row["user_id"], row["title"],
+                          snapshot_id, len(messages), row["created_at"], row["snapshot_at"],
+                          row["expires_at"]))
+        conn.execute("DROP TABLE shares_v1")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 class Store:
     """The database and the folder of attachment bytes (named by their sha256)."""
 
@@ -175,6 +216,7 @@ class Store:
             # workers idle while writes queued; a lock wakes the next writer at once.
             self._writers = open(db_path + ".lock", "a+b")  # noqa: SIM115 - closed in close()
         with self._lock:
+            _migrate_shares(self.conn)
             self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
