@@ -111,6 +111,9 @@ EXPECTED.update({
     "rob_unbounded_validation": {"ROB-005"}, "rob_uri_unchecked": {"ROB-006", "SCHEMA-005"},
     "rob_echo_rejected_value": {"ROB-007"}, "rob_no_nosniff": {"ROB-008"},
     "rob_control_char_upload": {"ROB-009"}, "rob_no_throttle": {"ROB-010"},
+    # Issue 18 #15: an encoded surrogate is a 400 (bytes that are not UTF-8), and nesting past
+    # the parser's limit is `too_deep` (or that 400), never `json_invalid`.
+    "rob_encoded_surrogate_422": {"ROB-001"}, "rob_deep_json_invalid": {"ROB-002"},
 })
 # problem+json joins the 422's msgs into one detail, the rejected password included.
 EXPECTED["problem_json_422"] = EXPECTED["problem_json_422"] | {"ROB-006"}
