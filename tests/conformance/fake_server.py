@@ -43,7 +43,7 @@ DEFECTS = frozenset({
     "conversations_oldest_first", "other_lists_reversed", "share_survives_conversation_delete",
     "patch_resets_unnamed", "read_marker_moves_back", "search_matches_deleted", "anonymisation_ignored",
     "public_share_deanonymised", "before_inclusive", "message_patch_resets_unnamed", "reply_left_dangling",
-    "content_truncated", "media_type_dropped",
+    "content_truncated", "media_type_dropped", "mapping_unbounded",
     # Defects only the model layer's sequences (conformance/model/) are built to catch.
     "ids_case_sensitive", "query_int_wrong_type", "reply_parent_ignored", "stale_derived_fields",
     "clone_unthreaded", "bulk_delete_repeats", "share_refresh_stale", "second_config_accepted",
@@ -343,6 +343,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
         def placeholder(match: re.Match) -> str:
             if match.group(0) not in reverse:
+                if len(mapping) >= 100 and "mapping_unbounded" not in D:  # the contract's maxProperties
+                    return "<PII>"
                 reverse[match.group(0)] = f"<PII_{len(mapping) + 1}>"
                 mapping[reverse[match.group(0)]] = match.group(0)
             return reverse[match.group(0)]
