@@ -1,7 +1,8 @@
 """Decoding a JSON request body into values the store can always hold and give back.
 
 Python's `json` accepts things that later break a server far from the request: lone
-surrogates (`"\\ud800"`, or their UTF-8 bytes) that SQLite cannot encode, so the row is stored
+surrogates (`"\\ud800"`; their UTF-8 bytes are refused before, as bytes that are not UTF-8,
+the contract's 400) that SQLite cannot encode, so the row is stored
 and every read of it fails; integers of thousands of digits (int() refuses them past 4,300);
 `NaN`/`Infinity`, which are not JSON; nesting deep enough to exhaust the recursion limit. Each
 becomes a FastAPI-shaped error whose `loc` names the field, before anything is stored. The
@@ -75,8 +76,10 @@ def decode_json(body: bytes) -> tuple[Any, list[dict[str, Any]], bool]:
         return None, [field_error(["body", exc.pos], f"JSON decode error: {exc.msg}",
                                   "json_invalid")], False
     except RecursionError:
+        # Past the parser's own limit the nesting is still what is wrong: the contract's type
+        # for it is `too_deep` (it admits a 400 here too; this server names the cause).
         return None, [field_error(["body"], f"JSON nested deeper than {MAX_DEPTH} levels",
-                                  "json_invalid")], False
+                                  "too_deep")], False
     suspect = (parser.bad or "\\u" in text
                or text.count("[") + text.count("{") > MAX_DEPTH)
     return value, [], suspect

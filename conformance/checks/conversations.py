@@ -306,3 +306,33 @@ def anonymised_conversations_hide_personal_data(ctx: Context) -> None:
     mapping = response.json().get("deanonymization_mapping") or {}
     expect(set(private) <= set(mapping.values()), summary="The mapping does not lead back to the originals",
            received=mapping, documented=f"placeholders mapped to {private}", response=response)
+
+
+MAX_PLACEHOLDERS = 100  # deanonymization_mapping's maxProperties
+
+
+@requirement("CONV-012")
+def the_deanonymization_mapping_is_bounded(ctx: Context) -> None:
+    cid = ctx.new_conversation(title=f"many addresses {ctx.unique}", is_anonymized=True)["id"]
+    # More distinct addresses than the mapping may hold, over two messages (the second meets a full mapping).
+    addresses = [f"user{i}.{ctx.unique}@example.com" for i in range(MAX_PLACEHOLDERS + 20)]
+    texts = [" ".join(addresses[:MAX_PLACEHOLDERS - 10]), " ".join(addresses[MAX_PLACEHOLDERS - 10:])]
+    messages = [ctx.new_message(cid, text) for text in texts]
+    for message, text in zip(messages, texts):
+        response = ctx.user1.get(f"/api/v1/messages/{message['id']}")
+        expect_status(response, 200, "Reading an anonymised conversation's message")
+        content = response.json().get("content") or ""
+        kept = [a for a in addresses if a in content]
+        expect(not kept, summary="Personal data met after the mapping was full was not replaced",
+               received=kept[:3], documented="a placeholder for each address", response=response)
+        expect(response.json().get("deanonymized_content") == text, summary="The owner cannot read the original text",
+               received=(response.json().get("deanonymized_content") or "")[:200], documented=text[:200],
+               response=response)
+    for response in (ctx.user1.get(f"/api/v1/conversations/{cid}"),
+                     ctx.user1.get("/api/v1/conversations", params={"q": f"many addresses {ctx.unique}"})):
+        expect_status(response, 200, "Reading an anonymised conversation")
+        rows = response.json().get("items", [response.json()])
+        sizes = [len(row.get("deanonymization_mapping") or {}) for row in rows if row.get("id") == cid]
+        expect(sizes and all(size <= MAX_PLACEHOLDERS for size in sizes),
+               summary="The deanonymization mapping holds more placeholders than the contract's bound",
+               received=sizes, documented=f"at most {MAX_PLACEHOLDERS}", response=response)

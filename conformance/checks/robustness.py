@@ -26,15 +26,51 @@ def _still_answers(ctx: Context, after: str) -> None:
     expect_status(response, 200, f"The server after {after}")
 
 
-def _expect_422_at(response: Response, what: str, loc: list[Any] | None) -> None:
-    """422; with `loc`, an item naming that field (the 422's shape is ERR-001's to judge)."""
+def _expect_422_at(response: Response, what: str, loc: list[Any] | None,
+                   kind: str | None = None) -> None:
+    """422; with `loc`, an item naming that field (a prefix of its `loc` when `loc` ends in
+    "..."), and with `kind`, of that type (the 422's shape is ERR-001's to judge)."""
     expect_status(response, 422, what)
-    if loc is None:
+    if loc is None and kind is None:
         return
     detail = response.json().get("detail")
-    locs = [item.get("loc") for item in detail if isinstance(item, dict)] if isinstance(detail, list) else []
-    expect(loc in locs, summary=f"{what}: the 422 does not name the field", received=locs,
-           documented=loc, response=response)
+    items = [item for item in detail if isinstance(item, dict)] if isinstance(detail, list) else []
+    received = [[item.get("loc"), item.get("type")] for item in items]
+
+    def names(item: dict) -> bool:
+        if loc is None:
+            return True
+        if loc[-1] == "...":
+            found = item.get("loc")
+            return isinstance(found, list) and found[:len(loc) - 1] == loc[:-1]
+        return item.get("loc") == loc
+
+    if loc is not None:
+        expect(any(names(item) for item in items), summary=f"{what}: the 422 does not name the field",
+               received=received, documented=loc, response=response)
+    if kind is not None:
+        expect(any(names(item) and item.get("type") == kind for item in items),
+               summary=f"{what}: the 422 is not of the contract's type {kind}",
+               received=received, documented=[loc, kind], response=response)
+
+
+def _expect_400_undecodable(response: Response, what: str) -> None:
+    """The contract's BadRequest: 400 {"detail": "<text>"}."""
+    expect_status(response, 400, what)
+    body = response.json() if response.content_type == "application/json" else None
+    expect(isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"] != "",
+           summary=f"{what}: the 400 body is not {{detail: <message>}}", received=response.raw.text[:300],
+           documented={"detail": "There was an error parsing the body"}, response=response)
+
+
+def _expect_422_or_undecodable(response: Response, what: str, loc: list[Any], kind: str) -> None:
+    """Past what a parser reads (nesting over 100 levels, numbers over 100 digits) the contract
+    admits two answers: its 422 of `kind` (`loc` may be ["body"]) or the 400 of an undecodable
+    body."""
+    if response.status == 400:
+        _expect_400_undecodable(response, what)
+    else:
+        _expect_422_at(response, what, loc, kind)
 
 
 def _titles(ctx: Context) -> list[str]:
@@ -59,7 +95,11 @@ def lone_surrogates_are_refused_and_nothing_stored(ctx: Context) -> None:
                       (f'{{"title": "{marker}", "metadata": {{"k": "\\udc00"}}}}',
                        ["body", "metadata", "k"])):
         response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
-        _expect_422_at(response, "A lone surrogate in a JSON string", loc)
+        _expect_422_at(response, "A lone surrogate escaped in a JSON string", loc, "string_unicode")
+    # Encoded (ED A0 80), a surrogate is bytes that are not UTF-8: the 400 of an undecodable body.
+    response = ctx.user1.post(CONVERSATIONS, content=f'{{"title": "{marker}'.encode() + b'\xed\xa0\x80"}',
+                              headers=JSON)
+    _expect_400_undecodable(response, "A lone surrogate's UTF-8 bytes in a JSON string")
     after = _titles(ctx)
     expect(len(after) == before and not any(marker in (t or "") for t in after),
            summary="A request refused for a lone surrogate stored a conversation",
@@ -69,10 +109,14 @@ def lone_surrogates_are_refused_and_nothing_stored(ctx: Context) -> None:
 
 @requirement("ROB-002")
 def deep_nesting_is_refused(ctx: Context) -> None:
-    for depth in (40, 5000):
-        body = '{"metadata": ' + "[" * depth + "]" * depth + "}"
-        response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
-        _expect_422_at(response, f"JSON nested {depth} deep", None)
+    body = '{"metadata": ' + "[" * 40 + "]" * 40 + "}"
+    response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
+    _expect_422_at(response, "JSON nested 40 deep", ["body", "metadata", "..."], "too_deep")
+    # Past what a parser may read at all (over 100 levels): the 422, or the 400 of an
+    # undecodable body.
+    body = '{"metadata": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = ctx.user1.post(CONVERSATIONS, content=body.encode(), headers=JSON)
+    _expect_422_or_undecodable(response, "JSON nested 5000 deep", ["body", "..."], "too_deep")
     _still_answers(ctx, "deeply nested JSON")
 
 
@@ -80,7 +124,11 @@ def deep_nesting_is_refused(ctx: Context) -> None:
 def numbers_beyond_the_bounds_are_refused(ctx: Context) -> None:
     for text in ("9" * 5000, "-" + "1" * 40, "1e999", "NaN", "Infinity"):
         response = ctx.user1.post(CONVERSATIONS, content=f'{{"title": {text}}}'.encode(), headers=JSON)
-        _expect_422_at(response, f"A body number {text[:12]}", None)
+        what = f"A body number {text[:12]}"
+        if len(text) > 100:  # more than 100 digits: perhaps past what the parser reads
+            _expect_422_or_undecodable(response, what, ["body", "..."], "number_out_of_range")
+        else:
+            _expect_422_at(response, what, ["body", "title"], "number_out_of_range")
     _still_answers(ctx, "huge numbers")
 
 

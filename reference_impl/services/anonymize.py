@@ -1,4 +1,5 @@
-"""Replace personal data (e-mail addresses, phone numbers) with stable placeholders.
+"""Replace personal data (e-mail addresses, phone numbers) with stable placeholders, at most
+MAX_PLACEHOLDERS numbered ones per conversation.
 
 Linear time in the text: a message may hold 32,000 characters, and the unbounded expression
 this replaces (`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}`) backtracked quadratically on
@@ -13,7 +14,11 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterator
 
-__all__ = ["anonymize", "find_emails"]
+__all__ = ["MAX_PLACEHOLDERS", "anonymize", "find_emails"]
+
+# The contract's bound on a conversation's `deanonymization_mapping` (every list row carries
+# it): personal data met after that gets an unnumbered placeholder the mapping does not hold.
+MAX_PLACEHOLDERS = 100
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 _NO_AT = re.compile(r"[^@]{65}")
@@ -65,6 +70,8 @@ def anonymize(text: str, mapping: dict[str, str]) -> str:
     def replacer(kind: str) -> Callable[[str], str]:
         def replace(original: str) -> str:
             if original not in reverse:
+                if len(mapping) >= MAX_PLACEHOLDERS:
+                    return f"<{kind}>"  # the original stays in the message's deanonymized_content
                 counts[kind] += 1
                 placeholder = f"<{kind}_{counts[kind]}>"
                 mapping[placeholder] = original

@@ -43,7 +43,7 @@ DEFECTS = frozenset({
     "conversations_oldest_first", "other_lists_reversed", "share_survives_conversation_delete",
     "patch_resets_unnamed", "read_marker_moves_back", "search_matches_deleted", "anonymisation_ignored",
     "public_share_deanonymised", "before_inclusive", "message_patch_resets_unnamed", "reply_left_dangling",
-    "content_truncated", "media_type_dropped",
+    "content_truncated", "media_type_dropped", "mapping_unbounded",
     # Defects only the model layer's sequences (conformance/model/) are built to catch.
     "ids_case_sensitive", "query_int_wrong_type", "reply_parent_ignored", "stale_derived_fields",
     "clone_unthreaded", "bulk_delete_repeats", "share_refresh_stale", "second_config_accepted",
@@ -80,6 +80,9 @@ ROBUSTNESS_DEFECTS = frozenset({
     "rob_surrogate_stored", "rob_deep_nesting_500", "rob_huge_number_500", "rob_query_int_500",
     "rob_unbounded_validation", "rob_uri_unchecked", "rob_echo_rejected_value", "rob_no_nosniff",
     "rob_control_char_upload", "rob_no_throttle",
+    # Issue 18 #15: an encoded surrogate read as text (Python's json on bytes: surrogatepass), and
+    # nesting past the parser's limit answered with a type the contract does not give it.
+    "rob_encoded_surrogate_422", "rob_deep_json_invalid",
 })
 DEFECTS = DEFECTS | ROBUSTNESS_DEFECTS
 
@@ -340,6 +343,8 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
         def placeholder(match: re.Match) -> str:
             if match.group(0) not in reverse:
+                if len(mapping) >= 100 and "mapping_unbounded" not in D:  # the contract's maxProperties
+                    return "<PII>"
                 reverse[match.group(0)] = f"<PII_{len(mapping) + 1}>"
                 mapping[reverse[match.group(0)]] = match.group(0)
             return reverse[match.group(0)]
@@ -936,26 +941,29 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
     surrogate = re.compile("[\ud800-\udfff]")
     integers = {p["name"] for op in OPERATIONS for p in op["params"] if "integer" in str(p["schema"].get("type"))}
 
-    def bad_json(body: bytes):  # noqa: ANN202
-        def walk(value, loc):  # noqa: ANN001, ANN202
+    def bad_json(body: bytes):  # noqa: ANN202, C901
+        """(loc, type) of the first thing the contract's "Limits" refuse, or None."""
+        def walk(value, loc, depth):  # noqa: ANN001, ANN202
             if isinstance(value, str) and surrogate.search(value) and "rob_surrogate_stored" not in D:
-                return loc
+                return loc, "string_unicode"
             if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-                return loc
+                return loc, "number_out_of_range"
+            if isinstance(value, (dict, list)) and depth >= 32:  # the body is level 1 of 32
+                return loc, "too_deep"
             items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
-            return next((found for k, v in items if (found := walk(v, loc + [k]))), None)
+            return next((found for k, v in items if (found := walk(v, loc + [k], depth + 1))), None)
         try:
             value = json.loads(body, parse_int=lambda t: float("inf") if len(t.lstrip("-")) > 18 else int(t))
         except RecursionError:
             if "rob_deep_nesting_500" in D:
                 raise
-            return ["body"]
+            return ["body"], "json_invalid" if "rob_deep_json_invalid" in D else "too_deep"
         except ValueError:
             return None  # the fake's own 422
         try:
-            return walk(value, ["body"])
+            return walk(value, ["body"], 0)
         except RecursionError:
-            return ["body"]
+            return ["body"], "too_deep"
 
     async def robust(scope, receive, send):  # noqa: ANN001, ANN202
         if scope["type"] != "http":
@@ -967,10 +975,17 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
         if "rob_query_int_500" not in D:
             invalid = next((["query", k] for k, v in request.query_params.multi_items()
                             if k in integers and re.fullmatch(r"-?\d{19,}", v)), None)
+        kind = None
+        undecodable = False
         if invalid is None and media == "application/json" and body:
             if "rob_huge_number_500" in D and re.search(rb"\d{4400}", body):
                 raise ValueError("Exceeds the limit for integer string conversion")
-            invalid = bad_json(body)
+            try:
+                body.decode("utf-8")  # strict: a lone surrogate's bytes (ED A0 80) are not UTF-8
+            except UnicodeDecodeError:
+                undecodable = "rob_encoded_surrogate_422" not in D
+            found = None if undecodable else bad_json(body)
+            invalid, kind = found if found else (None, None)
             if invalid is None and scope["path"] == "/api/v1/providers" and "rob_uri_unchecked" not in D:
                 endpoint = json.loads(body).get("api_endpoint") if body.startswith(b"{") else None
                 invalid = ["body", "api_endpoint"] if isinstance(endpoint, str) and re.search(r"\s", endpoint) else None
@@ -981,10 +996,14 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
         if "rob_unbounded_validation" in D and len(body) > 512 * 1024:
             await asyncio.sleep(20)  # validating every item of 200,000 (18 s, measured): past ROB-005's hang bound
         response = None
-        if invalid is not None:
-            # The contract names the type of a too-long query integer; the others are the fake's own.
-            kind = "int_parsing_size" if invalid[0] == "query" and "query_int_wrong_type" not in D else "value_error"
-            response = JSONResponse({"detail": [{"loc": invalid, "msg": "Invalid value", "type": kind}]}, 422)
+        if undecodable:
+            response = JSONResponse({"detail": "There was an error parsing the body"}, 400)
+        elif invalid is not None:
+            # The contract names the types of the "Limits"; a uri's or an upload's are the fake's own.
+            if invalid[0] == "query":
+                kind = "int_parsing_size" if "query_int_wrong_type" not in D else "value_error"
+            response = JSONResponse({"detail": [{"loc": invalid, "msg": "Invalid value",
+                                                 "type": kind or "value_error"}]}, 422)
         elif scope["path"] == "/api/v1/auth/token" and "rob_no_throttle" not in D:
             username = dict(parse_qsl(body.decode("utf-8", "replace"))).get("username", "")
             recent = [t for t in failures.get(username, []) if t > time.monotonic() - 60]

@@ -74,7 +74,8 @@ EXPECTED = {
     "read_marker_moves_back": {"CONV-007"},
     "search_matches_deleted": {"CONV-006"},
     # The public view shows what the messages store, so it leaks too.
-    "anonymisation_ignored": {"CONV-011", "SHARE-002"},
+    "anonymisation_ignored": {"CONV-011", "CONV-012", "SHARE-002"},
+    "mapping_unbounded": {"CONV-012", "SCHEMA-005"},
     "public_share_deanonymised": {"SHARE-002"},
     "before_inclusive": {"MSG-005"},
     "message_patch_resets_unnamed": {"MSG-006"},
@@ -111,6 +112,9 @@ EXPECTED.update({
     "rob_unbounded_validation": {"ROB-005"}, "rob_uri_unchecked": {"ROB-006", "SCHEMA-005"},
     "rob_echo_rejected_value": {"ROB-007"}, "rob_no_nosniff": {"ROB-008"},
     "rob_control_char_upload": {"ROB-009"}, "rob_no_throttle": {"ROB-010"},
+    # Issue 18 #15: an encoded surrogate is a 400 (bytes that are not UTF-8), and nesting past
+    # the parser's limit is `too_deep` (or that 400), never `json_invalid`.
+    "rob_encoded_surrogate_422": {"ROB-001"}, "rob_deep_json_invalid": {"ROB-002"},
 })
 # problem+json joins the 422's msgs into one detail, the rejected password included.
 EXPECTED["problem_json_422"] = EXPECTED["problem_json_422"] | {"ROB-006"}

@@ -107,14 +107,20 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()\-.]{6,30}\d(?![\w])")
 
 
+MAX_PLACEHOLDERS = 100  # the contract's maxProperties of deanonymization_mapping
+
+
 def anonymize(text: str, mapping: dict[str, str]) -> str:
-    """`text` with placeholders for e-mail addresses and phone numbers; extends `mapping`."""
+    """`text` with placeholders for e-mail addresses and phone numbers; extends `mapping`, up
+    to MAX_PLACEHOLDERS (then an unnumbered placeholder, the original only in the message)."""
     reverse = {original: placeholder for placeholder, original in mapping.items()}
 
     def replacer(kind: str):  # noqa: ANN202
         def replace(match: re.Match) -> str:
             original = match.group(0)
             if original not in reverse:
+                if len(mapping) >= MAX_PLACEHOLDERS:
+                    return f"<{kind}>"
                 placeholder = f"<{kind}_{sum(p.startswith(f'<{kind}_') for p in mapping) + 1}>"
                 mapping[placeholder] = original
                 reverse[original] = placeholder
