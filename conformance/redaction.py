@@ -24,7 +24,7 @@ import threading
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-__all__ = ["REDACTED", "MIN_LENGTH", "remember", "harvest", "redact", "redact_text", "SECRET_HEADERS"]
+__all__ = ["REDACTED", "MIN_LENGTH", "forget", "remember", "harvest", "redact", "redact_text", "SECRET_HEADERS"]
 
 REDACTED = "[REDACTED]"
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-api-key"}
@@ -76,6 +76,16 @@ def _trie(words: Iterable[str]) -> str:
             return branches[0]
         return "(?:" + "|".join(branches) + ")"
     return build(root)
+
+
+def forget() -> None:
+    """Start a run afresh: the secrets remembered belong to one run. In a long-lived process
+    (a test session running the suite many times) the set would otherwise grow run after run,
+    and every new secret makes the next redaction rebuild a pattern over all of them."""
+    global _pattern, _stale
+    with _lock:
+        _values.clear()
+        _pattern, _stale = None, False
 
 
 def remember(*values: Any) -> None:

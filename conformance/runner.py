@@ -17,7 +17,7 @@ from .client import Client, sign_in
 from .config import Config
 from .errors import (ConfigurationError, ConnectionProblem, CredentialsProblem, EngineCrash, PrerequisiteFailed,
                      RequirementFailure, Unsupported)
-from .redaction import remember
+from .redaction import forget, remember
 from .requirements import Area, Requirement, load
 from .results import Finding, Outcome, RequirementResult, RunResult
 
@@ -77,6 +77,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         spec = yaml.safe_load(file)
 
     # The configured credentials are secrets of every report (issued ones are found as they pass).
+    forget()  # the secrets of earlier runs in this process are not this run's
     remember(config.password, config.password_2, config.token, config.token_2)
     token1, token2 = _token(config, ""), _token(config, "_2")
     user1, user2, anonymous = Client(config.base_url, token1), Client(config.base_url, token2), Client(config.base_url)

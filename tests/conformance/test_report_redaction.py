@@ -173,3 +173,15 @@ def test_the_pytest_plugin_shows_no_credential(tmp_path):
              for name, text in texts.items()
              if any(form in text for form in _written_forms(value))]
     assert leaks == []
+
+
+def test_each_run_starts_with_no_secret_of_an_earlier_one():
+    """The remembered secrets are one run's: a test session running the suite a hundred times
+    would otherwise rebuild a pattern over all of them after every new one (quadratic)."""
+    from conformance import redaction
+    redaction.remember("earlier-run-token-123")
+    assert redaction.redact("earlier-run-token-123") == "[REDACTED]"
+    with ServerThread(build_app(frozenset())) as server:
+        run(resolve({"base_url": server.url, "profile": "smoke", "only": "auth", **CREDENTIALS}, {}))
+    assert redaction.redact("earlier-run-token-123") == "earlier-run-token-123"
+    assert redaction.redact(CREDENTIALS["password"]) == "[REDACTED]"  # this run's own
