@@ -80,7 +80,7 @@ EXPECTED = {
     "before_inclusive": {"MSG-005"},
     "message_patch_resets_unnamed": {"MSG-006"},
     "reply_left_dangling": {"MSG-007"},
-    "content_truncated": {"MSG-008"},
+    "content_truncated": {"MSG-008", "CONV-012"},
     "media_type_dropped": {"ATT-001"},
 }
 
