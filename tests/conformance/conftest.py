@@ -18,3 +18,24 @@ def run_against_fake():
             return run(config)
 
     return _run
+
+
+def model_run(base_url: str, folder, profile: str = "ci") -> dict:  # noqa: ANN001
+    """MODEL-001's verdict from `chat-contract check --only model` in a process of its own, as a
+    user runs it (JSON report, and each failure's replay files in `folder`). In the test session's
+    own process, after a hundred runs of the suite, the model found some planted defects less
+    often than a fresh process does with the same seed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    report = folder / "model.json"
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in CREDENTIALS.items()]
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", base_url, "--profile", profile,
+         "--only", "model", "--json", str(report), "--replay-dir", str(folder / "replays"), *flags],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-3000:]
+    items = json.loads(report.read_text(encoding="utf-8"))["requirements"]
+    return {item["id"]: item for item in items}

@@ -80,9 +80,9 @@ ROBUSTNESS_DEFECTS = frozenset({
     "rob_surrogate_stored", "rob_deep_nesting_500", "rob_huge_number_500", "rob_query_int_500",
     "rob_unbounded_validation", "rob_uri_unchecked", "rob_echo_rejected_value", "rob_no_nosniff",
     "rob_control_char_upload", "rob_no_throttle",
-    # Issue 18 #15: an encoded surrogate read as text (Python's json on bytes: surrogatepass), and
-    # nesting past the parser's limit answered with a type the contract does not give it.
-    "rob_encoded_surrogate_422", "rob_deep_json_invalid",
+    # Issue 18 #15: an encoded surrogate, and nesting past the parser's limit, answered with a
+    # type the contract does not give them.
+    "rob_encoded_surrogate_json_invalid", "rob_deep_json_invalid",
 })
 DEFECTS = DEFECTS | ROBUSTNESS_DEFECTS
 
@@ -982,9 +982,10 @@ def _robust(app, D):  # noqa: ANN001, ANN202, C901
                 raise ValueError("Exceeds the limit for integer string conversion")
             try:
                 body.decode("utf-8")  # strict: a lone surrogate's bytes (ED A0 80) are not UTF-8
-            except UnicodeDecodeError:
-                undecodable = "rob_encoded_surrogate_422" not in D
-            found = None if undecodable else bad_json(body)
+                found = bad_json(body)
+            except UnicodeDecodeError:  # the contract: that 400, or the Limits' 422 string_unicode
+                undecodable = "rob_encoded_surrogate_json_invalid" not in D
+                found = None if undecodable else (["body", 0], "json_invalid")
             invalid, kind = found if found else (None, None)
             if invalid is None and scope["path"] == "/api/v1/providers" and "rob_uri_unchecked" not in D:
                 endpoint = json.loads(body).get("api_endpoint") if body.startswith(b"{") else None

@@ -15,7 +15,8 @@ import yaml
 from chat_contract.resources import spec_path
 from conformance.results import Outcome
 
-from .fake_server import DEFECTS, MODEL_DEFECTS
+from .conftest import model_run
+from .fake_server import DEFECTS, MODEL_DEFECTS, ServerThread, build_app
 
 
 def _item_schema() -> dict:
@@ -114,7 +115,7 @@ EXPECTED.update({
     "rob_control_char_upload": {"ROB-009"}, "rob_no_throttle": {"ROB-010"},
     # Issue 18 #15: an encoded surrogate is a 400 (bytes that are not UTF-8), and nesting past
     # the parser's limit is `too_deep` (or that 400), never `json_invalid`.
-    "rob_encoded_surrogate_422": {"ROB-001"}, "rob_deep_json_invalid": {"ROB-002"},
+    "rob_encoded_surrogate_json_invalid": {"ROB-001"}, "rob_deep_json_invalid": {"ROB-002"},
 })
 # problem+json joins the 422's msgs into one detail, the rejected password included.
 EXPECTED["problem_json_422"] = EXPECTED["problem_json_422"] | {"ROB-006"}
@@ -155,13 +156,14 @@ def test_defect_is_caught_under_its_requirement(run_against_fake, defect):
 
 
 @pytest.mark.parametrize("defect", sorted(MODEL_DEFECTS))
-def test_model_defect_is_caught_by_the_model_alone(run_against_fake, defect):
+def test_model_defect_is_caught_by_the_model_alone(run_against_fake, defect, tmp_path):
     assert _failed(run_against_fake({defect}, skip=["model"])) == set(), "another layer catches it"
-    result = run_against_fake({defect}, profile="ci", only=["model"])
-    assert _failed(result) == {"MODEL-001"}
-    finding = result.by_id()["MODEL-001"].findings[0]
-    steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", finding.message)[1])
-    assert finding.replay and steps >= (2 if MODEL_DEFECTS[defect] else 1)
+    with ServerThread(build_app(frozenset({defect}))) as server:
+        verdicts = model_run(server.url, tmp_path)
+    assert [i for i, item in verdicts.items() if item["outcome"] == "fail"] == ["MODEL-001"]
+    finding = verdicts["MODEL-001"]["findings"][0]
+    steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", finding["message"])[1])
+    assert finding["replay"] and steps >= (2 if MODEL_DEFECTS[defect] else 1)
 
 
 def test_how_many_defects_only_the_model_layer_catches():

@@ -7,11 +7,7 @@ import sys
 
 import pytest
 
-from conformance.config import resolve
-from conformance.reports import replays
-from conformance.runner import run
-
-from .conftest import CREDENTIALS
+from .conftest import CREDENTIALS, model_run
 from .fake_server import ServerThread, build_app
 from .test_reference_server import _fixture_password, reference_server  # noqa: F401 - the fixture
 
@@ -27,15 +23,13 @@ def _replay(script, base_url: str, credentials: dict) -> subprocess.CompletedPro
 @pytest.mark.slow
 def test_an_edit_after_a_delete_shrinks_and_replays(tmp_path, reference_server):  # noqa: F811
     with ServerThread(build_app(frozenset({"edit_after_delete_stale"}))) as fake:
-        result = run(resolve({"base_url": fake.url, "profile": "ci", "only": ["model"], **CREDENTIALS}, {}))
-        item = result.by_id()["MODEL-001"]
-        assert item.findings, f"{item.outcome}: {item.reason}"
-        finding = item.findings[0]
-        steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", finding.message)[1])
-        assert steps <= 6, finding.message
-        assert "Contract:" in finding.message and "deletes a message" in finding.message
-        written = replays.write(result, str(tmp_path))
-        script = next(p for p in written if p.suffix == ".py")
+        item = model_run(fake.url, tmp_path)["MODEL-001"]  # the CLI, as a backend engineer runs it
+        assert item["findings"], f"{item['outcome']}: {item['reason']}"
+        message = item["findings"][0]["message"]
+        steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", message)[1])
+        assert steps <= 6, message
+        assert "Contract:" in message and "deletes a message" in message
+        script = tmp_path / "replays" / "test_replay_model_001.py"  # written by --replay-dir
         against_fake = _replay(script, fake.url, CREDENTIALS)
     assert against_fake.returncode == 1, against_fake.stdout
     assert "AssertionError" in against_fake.stdout
