@@ -7,6 +7,7 @@ of these defects too); the model's own defects (MODEL_DEFECTS) must pass every o
 fail MODEL-001.
 """
 
+import contextlib
 import re
 
 import pytest
@@ -15,7 +16,7 @@ import yaml
 from chat_contract.resources import spec_path
 from conformance.results import Outcome
 
-from .conftest import model_run
+from .conftest import model_catch
 from .fake_server import DEFECTS, MODEL_DEFECTS, ServerThread, build_app
 
 
@@ -158,12 +159,17 @@ def test_defect_is_caught_under_its_requirement(run_against_fake, defect):
 @pytest.mark.parametrize("defect", sorted(MODEL_DEFECTS))
 def test_model_defect_is_caught_by_the_model_alone(run_against_fake, defect, tmp_path):
     assert _failed(run_against_fake({defect}, skip=["model"])) == set(), "another layer catches it"
-    with ServerThread(build_app(frozenset({defect}))) as server:
-        verdicts = model_run(server.url, tmp_path)
-    assert [i for i, item in verdicts.items() if item["outcome"] == "fail"] == ["MODEL-001"]
-    finding = verdicts["MODEL-001"]["findings"][0]
+    item = model_catch(lambda: _fake_url(defect), tmp_path)
+    assert item["outcome"] == "fail", item["reason"]
+    finding = item["findings"][0]
     steps = int(re.search(r"Shrunk sequence \((\d+) steps\)", finding["message"])[1])
     assert finding["replay"] and steps >= (2 if MODEL_DEFECTS[defect] else 1)
+
+
+@contextlib.contextmanager
+def _fake_url(defect: str):  # noqa: ANN202
+    with ServerThread(build_app(frozenset({defect}))) as server:
+        yield server.url
 
 
 def test_how_many_defects_only_the_model_layer_catches():
