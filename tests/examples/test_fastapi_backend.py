@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conformance.test_reference_server import (_fixture_password, _free_port, _wait_until_up,
-                                                     assert_suite_passes)
+                                                     assert_model_passes, assert_suite_passes)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_backend"
 
@@ -61,12 +61,7 @@ def test_fastapi_example_passes(fastapi_server, tmp_path, profile):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_the_model_layer_passes_with_any_seed(fastapi_server, profile, seed):
     """Five seeds, five different sets of sequences: an idiomatic FastAPI backend keeps the model."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", fastapi_server, "--profile", profile,
-         "--only", "model", "--seed", str(seed), "--username", "alice", "--password", _fixture_password("alice"),
-         "--username-2", "bob", "--password-2", _fixture_password("bob")],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
-    assert completed.returncode == 0, completed.stdout[-6000:]
+    assert_model_passes(fastapi_server, profile, seed)
 
 
 @pytest.fixture
