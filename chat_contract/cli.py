@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "check": ("conformance.cli", "Check a deployment against the contract."),
     "bench": ("chat_contract.bench.cli", "Measure the reference server against Prism and Starlette."),
     "proxy": ("reference_impl.proxy_cli", "Validate live traffic to a backend against the contract."),
+    "diff": ("chat_contract.diff.cli", "Compare two versions of the contract, for clients and servers."),
 }
 
 
