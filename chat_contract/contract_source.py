@@ -1,7 +1,10 @@
 """A contract named on the command line: a file, a released version, or a git revision.
 
 - a file: `spec/openapi.yaml`, `/tmp/proposed.yaml`;
-- a released version: `1.0.0` reads `spec/releases/1.0.0/openapi.yaml`;
+- `current`: the contract this kit carries (`spec/openapi.yaml` of the checkout or the
+  installed copy);
+- a released version: `1.0.0` reads `spec/releases/1.0.0/openapi.yaml`; `released` is the
+  newest of them;
 - a git revision: `HEAD~3:spec/openapi.yaml`, or a bare revision (`v1.0.0`, `HEAD~3`,
   `main`) meaning its `spec/openapi.yaml`; read with `git show` in the current directory's
   repository.
@@ -22,6 +25,8 @@ from chat_contract.resources import spec_dir
 __all__ = ["ContractSource", "SourceError", "load_contract", "releases"]
 
 CONTRACT_IN_REPO = "spec/openapi.yaml"
+LATEST = "released"  # the newest released contract
+CURRENT = "current"  # the contract this kit carries
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when installed: 10x faster
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
@@ -54,9 +59,9 @@ class ContractSource:
         return {"title": self.title, "version": self.version, "sha256": self.sha256, "source": self.origin}
 
 
-def releases() -> dict[str, Path]:
-    """Released contracts kept in the repository, by version."""
-    root = spec_dir() / "releases"
+def releases(folder: Path | None = None) -> dict[str, Path]:
+    """Released contracts kept beside the contract (`spec/releases/`), by version."""
+    root = (folder or spec_dir()) / "releases"
     if not root.is_dir():
         return {}
     return {p.parent.name: p for p in sorted(root.glob("*/openapi.yaml"))}
@@ -67,6 +72,13 @@ def load_contract(name: str | Path) -> ContractSource:
     path = Path(name)
     if path.is_file():
         return _parse(name, str(path), path.read_bytes())
+    if name == CURRENT and not path.exists():
+        return _parse(name, str(spec_dir() / "openapi.yaml"), (spec_dir() / "openapi.yaml").read_bytes())
+    if name == LATEST and not path.exists():
+        known = releases()
+        if not known:
+            raise SourceError("spec/releases/ holds no released contract")
+        name = max(known, key=lambda v: tuple(int(p) for p in v.split("-")[0].split(".")))
     if _VERSION.match(name):
         known = releases()
         if name in known:

@@ -19,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chat-contract diff",
         description="Compare two versions of the contract and classify every change for clients and for servers.",
-        epilog="OLD and NEW are each a file, a released version (spec/releases/VERSION/openapi.yaml) "
+        epilog="OLD and NEW are each a file, `current` (the contract this kit carries), `released` "
+        "(the newest released one), a released version (spec/releases/VERSION/openapi.yaml) "
         "or a git revision (HEAD~3:spec/openapi.yaml, or a bare revision such as a tag for its "
         "spec/openapi.yaml). Exit 0: allowed; 1: a change breaks clients and the major version "
         "did not change (--strict: or the version step is not the one the changes need); "
