@@ -6,6 +6,7 @@
 | planted defects | tests/conformance/fake_server.py DEFECTS | (the code) |
 | normative statements, planted violations, model-only defects | conformance/traces.yaml, fake_server.py | (the code) |
 | source operations | spec/reconciliation.yaml | (the code) |
+| real edits the diff is held to | tests/diff/edits.yaml | (the test data) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
 """
@@ -59,6 +60,13 @@ def test_statement_and_proof_counts():
         found = _quoted(pattern)
         assert found, pattern
         assert {int(m[1]) for _, m in found} == {actual}, pattern
+
+
+def test_diff_edit_counts():
+    edits = yaml.safe_load((ROOT / "tests" / "diff" / "edits.yaml").read_text(encoding="utf-8"))
+    found = _quoted(r"\b(\d+) real edits\b")
+    assert found
+    assert {int(m[1]) for _, m in found} == {len(edits)}
 
 
 def test_source_operation_counts():
