@@ -41,6 +41,7 @@ class ContractSource:
     origin: str  # where it was read: a path, or "git REV:PATH"
     text: bytes
     data: dict
+    file: Path | None = None  # the file it was read from; None for a git revision
 
     @property
     def sha256(self) -> str:
@@ -71,18 +72,19 @@ def load_contract(name: str | Path) -> ContractSource:
     name = str(name)
     path = Path(name)
     if path.is_file():
-        return _parse(name, str(path), path.read_bytes())
-    if name == CURRENT and not path.exists():
-        return _parse(name, str(spec_dir() / "openapi.yaml"), (spec_dir() / "openapi.yaml").read_bytes())
-    if name == LATEST and not path.exists():
+        return _parse(name, str(path), path.read_bytes(), path)
+    if name == CURRENT:
+        path = spec_dir() / "openapi.yaml"
+        return _parse(name, str(path), path.read_bytes(), path)
+    if name == LATEST:
         known = releases()
         if not known:
             raise SourceError("spec/releases/ holds no released contract")
-        name = max(known, key=lambda v: tuple(int(p) for p in v.split("-")[0].split(".")))
+        name = max(known, key=lambda v: tuple(int(n) for n in v.split("-")[0].split(".")))
     if _VERSION.match(name):
         known = releases()
         if name in known:
-            return _parse(name, str(known[name]), known[name].read_bytes())
+            return _parse(name, str(known[name]), known[name].read_bytes(), known[name])
         raise SourceError(f"no released contract {name}: spec/releases/ holds {', '.join(known) or 'none'}")
     revision, _, inside = name.partition(":")
     inside = inside or CONTRACT_IN_REPO
@@ -104,11 +106,11 @@ def _git_show(revision: str, inside: str, name: str) -> bytes:
     return done.stdout
 
 
-def _parse(name: str, origin: str, text: bytes) -> ContractSource:
+def _parse(name: str, origin: str, text: bytes, file: Path | None = None) -> ContractSource:
     try:
         data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise SourceError(f"{origin} is not YAML: {exc}") from exc
     if not isinstance(data, dict) or "openapi" not in data:
         raise SourceError(f"{origin} is not an OpenAPI document (no `openapi` key)")
-    return ContractSource(name, origin, text, data)
+    return ContractSource(name, origin, text, data, file)

@@ -11,7 +11,7 @@ import time
 from chat_contract.cli import package_version
 
 from . import profiles
-from .config import Config, cache_dir, resolve
+from .config import Config, cache_dir, load_spec, resolve
 from .errors import ConfigurationError, ConnectionProblem
 from .redaction import redact
 from .reports import html, json as json_report, junit, replays, terminal
@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--json", help="write a JSON report here")
     add("--replay-dir", dest="replay_dir",
         help="write each model failure's replay here: <ID>.py (pytest, httpx only) and <ID>.sh (curl)")
-    add("--spec", help="the contract to judge against (default: the bundled one)")
+    add("--spec", help="the contract to judge against: a file, a released version (spec/releases/VERSION), "
+        "`released`, or a git revision (HEAD~3:spec/openapi.yaml, or a tag for its spec/openapi.yaml); "
+        "default: the bundled one")
     add("--keep-data", dest="keep_data", action="store_const", const=True, default=None,
         help="leave what the run created on the deployment (by default it is deleted at the end; "
              "CHAT_API_KEEP_DATA)")
@@ -89,10 +91,14 @@ def interrupted_result(config: Config, seen: list[RequirementResult], started: f
     reason = f"not judged: {crash}" if crash else "interrupted"
     results = [done.get(r.id) or RequirementResult(requirement=r, outcome=Outcome.SKIP, reason=reason)
                for r in requirements]
+    try:
+        contract = load_spec(config).identity()
+    except ConfigurationError:
+        contract = {}
     return RunResult(base_url=config.base_url, profile=config.profile,
                      seed=config.seed if config.seed is not None else profiles.DEFAULT_SEED,
                      results=results, duration=time.monotonic() - started, interrupted=crash is None,
-                     crash=crash, leftovers=["unknown: the run stopped before its clean-up"])
+                     crash=crash, leftovers=["unknown: the run stopped before its clean-up"], contract=contract)
 
 
 def main(argv: list[str] | None = None) -> int:

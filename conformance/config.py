@@ -11,9 +11,12 @@ from typing import Any
 
 import yaml
 
+from chat_contract.contract_source import ContractSource, SourceError, load_contract
+from chat_contract.resources import spec_path
+
 from .errors import ConfigurationError
 
-__all__ = ["Config", "resolve", "FIELDS"]
+__all__ = ["Config", "resolve", "FIELDS", "load_spec"]
 
 # field name -> environment variable; flags use the field name with dashes.
 FIELDS = {
@@ -161,3 +164,12 @@ def resolve(
     merged["skip"] = _areas(merged.get("skip"))
     merged["base_url"] = str(merged["base_url"]).rstrip("/")
     return Config(**merged)
+
+
+def load_spec(config: Config) -> ContractSource:
+    """The contract `--spec` names: a file, a released version or a git revision (the bundled
+    one by default)."""
+    try:
+        return load_contract(config.spec or spec_path())
+    except SourceError as exc:
+        raise ConfigurationError(f"--spec: {exc}") from exc

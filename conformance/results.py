@@ -72,6 +72,14 @@ class RunResult:
     interrupted: bool = False
     # Set when the Schemathesis engine crashed: a one-line reason; the run's exit code is 2.
     crash: str | None = None
+    # The contract judged against: {"title", "version", "sha256", "source"} (every report names it).
+    contract: dict[str, str] = field(default_factory=dict)
+
+    def contract_line(self) -> str:
+        c = self.contract
+        if not c:
+            return "contract: unknown"
+        return f"contract: {c['title']} {c['version']} (SHA-256 {c['sha256']}, {c['source']})"
 
     @property
     def failed(self) -> list[RequirementResult]:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
 
-import yaml
-
-from chat_contract.resources import spec_path
+from chat_contract.contract_source import ContractSource
 
 from . import profiles
 from .checks import REGISTRY, SUPPORT_PROBES, Context
 from .checks.base import UNSUPPORTED_STATUSES
 from .cleanup import Tracker
 from .client import Client, sign_in
-from .config import Config
+from .config import Config, load_spec
 from .errors import (ConfigurationError, ConnectionProblem, CredentialsProblem, EngineCrash, PrerequisiteFailed,
                      RequirementFailure, Unsupported)
 from .redaction import forget, remember
@@ -72,9 +72,8 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
     unknown = (config.only | config.skip) - set(areas)
     if unknown:
         raise ConfigurationError(f"unknown areas {', '.join(sorted(unknown))}; choose from {', '.join(areas)}")
-    contract = config.spec or str(spec_path())
-    with open(contract, encoding="utf-8") as file:
-        spec = yaml.safe_load(file)
+    source = load_spec(config)
+    spec = source.data
 
     # The configured credentials are secrets of every report (issued ones are found as they pass).
     forget()  # the secrets of earlier runs in this process are not this run's
@@ -127,7 +126,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         if engine_requirements:
             engine_started = time.monotonic()
             try:
-                findings = run_engine(config, contract, token1, seed, profile, engine_requirements, excluded,
+                findings = run_engine(config, source, token1, seed, profile, engine_requirements, excluded,
                                       progress)
             except EngineCrash as exc:
                 # Every verdict reached so far is kept and reported; the rest are not judged.
@@ -159,20 +158,36 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         leftovers = tracker.finish(keep=config.keep_data)
         return RunResult(base_url=config.base_url, profile=profile.name, seed=seed, results=results,
                          duration=time.monotonic() - started, unsupported_areas=sorted(unsupported),
-                         leftovers=leftovers, crash=crash)
+                         leftovers=leftovers, crash=crash, contract=source.identity())
     finally:
         for client in (user1, user2, anonymous):
             client.close()
 
 
-def run_engine(config, contract, token, seed, profile, engine_requirements, excluded, progress):  # noqa: ANN001
+def _contract_file(source: ContractSource) -> tuple[str, bool]:
+    """A file holding the contract for Schemathesis, and whether it is a temporary copy (of a
+    git revision) to delete after the run."""
+    if source.file is not None:
+        return str(source.file), False
+    fd, name = tempfile.mkstemp(prefix="chat-contract-spec-", suffix=".yaml")
+    with os.fdopen(fd, "wb") as file:
+        file.write(source.text)
+    return name, True
+
+
+def run_engine(config, source, token, seed, profile, engine_requirements, excluded, progress):  # noqa: ANN001
     from .schema_layer import run_schema_layers
 
     phases = [p for p in profile.phases]
-    return run_schema_layers(spec_path=contract, base_url=config.base_url, token=token, seed=seed,
-                             max_examples=profile.max_examples, phases=phases, max_seconds=profile.max_seconds,
-                             checks=engine_requirements, excluded_operations=excluded,
-                             progress=lambda message: progress(message))
+    contract, temporary = _contract_file(source)
+    try:
+        return run_schema_layers(spec_path=contract, base_url=config.base_url, token=token, seed=seed,
+                                 max_examples=profile.max_examples, phases=phases, max_seconds=profile.max_seconds,
+                                 checks=engine_requirements, excluded_operations=excluded,
+                                 progress=lambda message: progress(message))
+    finally:
+        if temporary:
+            os.unlink(contract)
 
 
 def _last_response(ctx: Context):  # noqa: ANN202

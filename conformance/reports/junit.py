@@ -15,7 +15,9 @@ def build(result: RunResult) -> ET.Element:
                       failures=str(counts["fail"]), skipped=str(counts["skip"] + counts["unsupported"]),
                       errors="0", time=f"{result.duration:.3f}")
     props = ET.SubElement(suite, "properties")
-    for name, value in (("base_url", result.base_url), ("profile", result.profile), ("seed", str(result.seed))):
+    contract = [(f"contract_{key}", result.contract.get(key, "")) for key in ("title", "version", "sha256", "source")]
+    for name, value in [("base_url", result.base_url), ("profile", result.profile), ("seed", str(result.seed)),
+                        *contract]:
         ET.SubElement(props, "property", name=name, value=value)
     for item in result.results:
         req = item.requirement

@@ -97,7 +97,8 @@ class Progress:
 
 
 def render(result: RunResult, width: int | None = None) -> str:
-    lines = ["", f"Conformance of {result.base_url}  profile={result.profile}  seed={result.seed}", ""]
+    lines = ["", f"Conformance of {result.base_url}  profile={result.profile}  seed={result.seed}",
+             f"judged against {result.contract_line()}", ""]
     lines.append(f"{'requirement':<12} {'area':<16} {'outcome':<12} statement")
     lines.append("-" * 100)
     for item in result.results:
