@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="also answer requests for this Host name (repeatable; `*`: any). "
                         "Allowed anyway: localhost, 127.0.0.1, [::1], --host and the "
                         "--cors-origin hosts; any other answers 400 (DNS rebinding)")
+    p.add_argument("--consumer-profiles", metavar="DIR",
+                   help="write a consumer profile per frontend to DIR/<consumer>.yaml: the operations, "
+                        "parameters, fields, statuses and stream events it used (frontends are told "
+                        "apart by X-Consumer, X-Mock-Session or Origin; docs/consumers.md)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="leave out the line per response on stdout")
     p.add_argument("--reload", action="store_true",
@@ -117,6 +121,16 @@ def settle_memory() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def with_consumer_profiles(app: Any, folder: str) -> Any:
+    """The app behind a recorder of consumer profiles (reference_impl/consumer_recorder.py)."""
+    from chat_contract.contract_source import load_contract
+
+    from .consumer_recorder import ConsumerRecorder
+    source = load_contract("current")
+    print(f"Consumer profiles in {Path(folder).resolve()}/", flush=True)
+    return ConsumerRecorder(app, source.data, Path(folder), source.identity())
+
+
 def log_config() -> dict[str, Any]:
     """uvicorn's logging with the worker's process id on every line (which worker served what),
     and the server's own warnings (e.g. a failed reply) on the same stream as uvicorn's."""
@@ -168,6 +182,10 @@ def main(argv: list[str]) -> int:
     if args.reload and args.workers > 1:
         print("chat-contract serve: --reload runs one worker", file=sys.stderr)
         return 2
+    if args.consumer_profiles and (args.workers > 1 or args.reload):
+        print("chat-contract serve: --consumer-profiles records in one process (no --workers, no --reload)",
+              file=sys.stderr)
+        return 2
     if args.workers > 1 and not args.db:
         print("chat-contract serve: --workers needs --db (workers share state through the "
               "database file)", file=sys.stderr)
@@ -199,6 +217,8 @@ def main(argv: list[str]) -> int:
                     port=args.port, workers=args.workers, access_log=False,
                     log_config=log_config(), **_connection_settings(args))
     else:
+        if args.consumer_profiles:
+            app = with_consumer_profiles(app, args.consumer_profiles)
         settle_memory()
         uvicorn.run(app, host=args.host, port=args.port, access_log=False,
                     log_config=log_config(), **_connection_settings(args))

@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     p.add_argument("--timeout", type=float, default=60.0,
                    help="seconds to wait on the upstream (default 60)")
+    p.add_argument("--consumer-profiles", metavar="DIR",
+                   help="write a consumer profile per frontend to DIR/<consumer>.yaml (docs/consumers.md)")
     return p
 
 
@@ -29,7 +31,7 @@ def main(argv: list[str]) -> int:
         return 2
     import uvicorn
 
-    from .cli import _quiet_import_warnings, log_config
+    from .cli import _quiet_import_warnings, log_config, with_consumer_profiles
     _quiet_import_warnings()  # before Connexion is imported (by app and proxy)
     from .connection_guard import protocol
     from .contract import load_contract
@@ -42,6 +44,9 @@ def main(argv: list[str]) -> int:
     print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
     # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
     # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
-    uvicorn.run(Edge(proxy, nosniff=False, log=sys.stdout), host=args.host, port=args.port,
+    app = Edge(proxy, nosniff=False, log=sys.stdout)
+    if args.consumer_profiles:
+        app = with_consumer_profiles(app, args.consumer_profiles)
+    uvicorn.run(app, host=args.host, port=args.port,
                 access_log=False, log_config=log_config(), http=protocol())
     return 0

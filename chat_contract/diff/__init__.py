@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chat_contract.consumer_profile import ConsumerProfile
+
 from .changes import Change, Effect, Position
+from .consumer import breaks_consumer
 from .operations import Document, compare_operations
 from .versions import actual_bump, bump_allows, required_bump
 
@@ -22,6 +25,13 @@ class DiffResult:
     old: dict  # {"title", "version", "sha256", "source"}
     new: dict
     changes: list[Change]
+    consumer: ConsumerProfile | None = None  # judged for this consumer too, when given
+
+    @property
+    def breaking_for_consumer(self) -> list[Change]:
+        if self.consumer is None:
+            return []
+        return [c for c in self.changes if breaks_consumer(c, self.consumer)]
 
     @property
     def breaking_for_clients(self) -> list[Change]:
@@ -56,6 +66,10 @@ class DiffResult:
         return bump_allows(self.actual_bump, self.required_bump)
 
     def as_dict(self) -> dict:
+        changes = [c.as_dict() for c in self.changes]
+        if self.consumer is not None:
+            for data, change in zip(changes, self.changes):
+                data["consumer"] = "breaking" if breaks_consumer(change, self.consumer) else "compatible"
         return {
             "old": self.old,
             "new": self.new,
@@ -67,11 +81,15 @@ class DiffResult:
                 "breaking_for_clients": len(self.breaking_for_clients),
                 "breaking_for_servers": len(self.breaking_for_servers),
             },
-            "changes": [c.as_dict() for c in self.changes],
+            "consumer": None if self.consumer is None else {
+                "name": self.consumer.consumer, "operations": sorted(self.consumer.operations),
+                "breaking": len(self.breaking_for_consumer)},
+            "changes": changes,
         }
 
 
-def compare(old: dict, new: dict, old_identity: dict | None = None, new_identity: dict | None = None) -> DiffResult:
+def compare(old: dict, new: dict, old_identity: dict | None = None, new_identity: dict | None = None,
+            consumer: ConsumerProfile | None = None) -> DiffResult:
     """Compare two parsed OpenAPI documents."""
     def identity(doc: dict, given: dict | None) -> dict:
         info = doc.get("info") or {}
@@ -79,4 +97,4 @@ def compare(old: dict, new: dict, old_identity: dict | None = None, new_identity
                          "sha256": "", "source": ""}
 
     changes = compare_operations(Document(old), Document(new))
-    return DiffResult(identity(old, old_identity), identity(new, new_identity), changes)
+    return DiffResult(identity(old, old_identity), identity(new, new_identity), changes, consumer)

@@ -295,22 +295,21 @@ def _canon(value: Any) -> str:
 
 
 def _branch_keys(branches: list) -> dict[str, Any]:
-    """Each branch under a stable label: its component, title, or the constants it holds."""
+    """Each branch under a stable label: its component, the constants it holds, or its title."""
     out: dict[str, Any] = {}
     for index, branch in enumerate(branches):
         branch = _normalise(branch)
         label = None
+        consts = [f"{k}={v['const']}" for k, v in (branch.get("properties") or {}).items()
+                  if isinstance(v, dict) and "const" in v]
         if "$ref" in branch:
             label = branch["$ref"].rsplit("/", 1)[-1]
+        elif consts:  # an SSE event's name: what a consumer profile knows it by
+            label = ",".join(sorted(consts))
         elif branch.get("title"):
             label = branch["title"]
-        else:
-            consts = [f"{k}={v['const']}" for k, v in (branch.get("properties") or {}).items()
-                      if isinstance(v, dict) and "const" in v]
-            if consts:
-                label = ",".join(sorted(consts))
-            elif "type" in branch and not isinstance(branch["type"], list) and set(branch) <= {"type", "description"}:
-                label = f"type={branch['type']}"
+        elif "type" in branch and not isinstance(branch["type"], list) and set(branch) <= {"type", "description"}:
+            label = f"type={branch['type']}"
         label = label or f"#{index}"
         while label in out:
             label += "'"
