@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--keep-data", dest="keep_data", action="store_const", const=True, default=None,
         help="leave what the run created on the deployment (by default it is deleted at the end; "
              "CHAT_API_KEEP_DATA)")
+    add("--consumer", help="a consumer profile (`chat-contract serve --consumer-profiles`): judge only the "
+        "requirements covering the operations that frontend uses (CHAT_API_CONSUMER)")
     add("--config", help="a TOML or YAML file with the same settings")
     return parser
 

@@ -37,6 +37,7 @@ FIELDS = {
     "json": "CHAT_API_JSON",
     "spec": "CHAT_API_SPEC",
     "keep_data": "CHAT_API_KEEP_DATA",
+    "consumer": "CHAT_API_CONSUMER",
 }
 
 # The contract's paths carry this prefix, so --base-url is the server root without it.
@@ -63,6 +64,8 @@ class Config:
     spec: str | None = None
     # Leave what the run created on the deployment (by default it is deleted at the end).
     keep_data: bool = False
+    # A consumer profile (consumer_focus.py): judge only what that frontend uses.
+    consumer: str | None = None
 
 
 def cache_dir() -> Path:

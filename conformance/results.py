@@ -74,6 +74,15 @@ class RunResult:
     crash: str | None = None
     # The contract judged against: {"title", "version", "sha256", "source"} (every report names it).
     contract: dict[str, str] = field(default_factory=dict)
+    # Focused on one consumer (--consumer): {"name", "operations", "requirements"}; empty otherwise.
+    consumer: dict[str, Any] = field(default_factory=dict)
+
+    def consumer_line(self) -> str | None:
+        c = self.consumer
+        if not c:
+            return None
+        return (f"focused on consumer {c['name']}: {len(c['operations'])} operation(s) used; "
+                f"{len(c['requirements'])} requirement(s) cover them: {', '.join(c['requirements'])}")
 
     def contract_line(self) -> str:
         c = self.contract

@@ -15,6 +15,7 @@ from .checks.base import UNSUPPORTED_STATUSES
 from .cleanup import Tracker
 from .client import Client, sign_in
 from .config import Config, load_spec
+from .consumer_focus import ConsumerFocus, consumer_focus
 from .errors import (ConfigurationError, ConnectionProblem, CredentialsProblem, EngineCrash, PrerequisiteFailed,
                      RequirementFailure, Unsupported)
 from .redaction import forget, remember
@@ -41,7 +42,9 @@ def _operation_areas(spec: dict, areas: dict[str, Area]) -> dict[str, str]:
     return owned
 
 
-def _selected(requirement: Requirement, config: Config) -> bool:
+def _selected(requirement: Requirement, config: Config, focus: ConsumerFocus | None = None) -> bool:
+    if focus is not None and requirement.id not in focus.requirements:
+        return False
     if config.only and requirement.area not in config.only:
         return False
     return requirement.area not in config.skip
@@ -74,6 +77,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         raise ConfigurationError(f"unknown areas {', '.join(sorted(unknown))}; choose from {', '.join(areas)}")
     source = load_spec(config)
     spec = source.data
+    focus = consumer_focus(config.consumer, requirements, spec)
 
     # The configured credentials are secrets of every report (issued ones are found as they pass).
     forget()  # the secrets of earlier runs in this process are not this run's
@@ -92,7 +96,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         ctx = Context(user1=user1, user2=user2, anonymous=anonymous, username=config.username,
                       password=config.password, profile=profile, spec=spec, seed=seed)
         owned = _operation_areas(spec, areas)
-        selected_areas = {r.area for r in requirements if _selected(r, config)}
+        selected_areas = {r.area for r in requirements if _selected(r, config, focus)}
         unsupported: dict[str, str] = {}
         for area_name, probe in SUPPORT_PROBES.items():
             # The model layer's sequences use every optional area the deployment offers.
@@ -116,17 +120,19 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         ctx.unsupported_operations = frozenset(op for op, area in owned.items() if area in unsupported)
 
         results: list[RequirementResult] = []
-        engine_requirements = {r.check: r.id for r in requirements if r.check and _selected(r, config)}
+        engine_requirements = {r.check: r.id for r in requirements if r.check and _selected(r, config, focus)}
         for requirement in requirements:
             if requirement.check:
                 continue  # judged by the Schemathesis layers below
-            results.append(_judge(requirement, config, ctx, unsupported, areas))
+            results.append(_judge(requirement, config, ctx, unsupported, areas, focus))
             progress(results[-1])
         crash = None
         if engine_requirements:
             engine_started = time.monotonic()
             try:
-                findings = run_engine(config, source, token1, seed, profile, engine_requirements, excluded,
+                # Focused on a consumer: Schemathesis generates for its operations only.
+                engine_excluded = excluded if focus is None else excluded | (focus.all_operations - focus.operations)
+                findings = run_engine(config, source, token1, seed, profile, engine_requirements, engine_excluded,
                                       progress)
             except EngineCrash as exc:
                 # Every verdict reached so far is kept and reported; the rest are not judged.
@@ -137,7 +143,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                 if not requirement.check:
                     continue
                 found = findings.get(requirement.id, [])
-                if not _selected(requirement, config):
+                if not _selected(requirement, config, focus):
                     result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
                 elif crash and not found:
                     result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP,
@@ -158,7 +164,8 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
         leftovers = tracker.finish(keep=config.keep_data)
         return RunResult(base_url=config.base_url, profile=profile.name, seed=seed, results=results,
                          duration=time.monotonic() - started, unsupported_areas=sorted(unsupported),
-                         leftovers=leftovers, crash=crash, contract=source.identity())
+                         leftovers=leftovers, crash=crash, contract=source.identity(),
+                         consumer=focus.as_dict() if focus else {})
     finally:
         for client in (user1, user2, anonymous):
             client.close()
@@ -205,8 +212,8 @@ def _still_answers(ctx: Context) -> bool:
 
 
 def _judge(requirement: Requirement, config: Config, ctx: Context, unsupported: dict[str, str],
-           areas: dict[str, Area]) -> RequirementResult:
-    if not _selected(requirement, config):
+           areas: dict[str, Area], focus: ConsumerFocus | None = None) -> RequirementResult:
+    if not _selected(requirement, config, focus):
         return RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
     if requirement.area in unsupported:
         return RequirementResult(requirement=requirement, outcome=Outcome.UNSUPPORTED,

@@ -53,6 +53,7 @@ def render(result: RunResult) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Conformance report</title>
 <style>{STYLE}</style></head><body><h1>Conformance of {escape(result.base_url)}</h1>
 <p class='contract'>judged against {escape(result.contract_line())}</p>
+{f"<p class='consumer'>{escape(result.consumer_line())}</p>" if result.consumer else ""}
 <p>profile <b>{escape(result.profile)}</b>, seed <b>{result.seed}</b> (rerun with <code>--seed {result.seed}</code>),
 {counts}, {result.duration:.1f} s</p>
 <table><tr><th>id</th><th>area</th><th>outcome</th><th>statement</th><th>note</th></tr>{rows}</table>

@@ -16,6 +16,9 @@ def build(result: RunResult) -> ET.Element:
                       errors="0", time=f"{result.duration:.3f}")
     props = ET.SubElement(suite, "properties")
     contract = [(f"contract_{key}", result.contract.get(key, "")) for key in ("title", "version", "sha256", "source")]
+    if result.consumer:
+        contract += [("consumer", result.consumer["name"]),
+                     ("consumer_requirements", ",".join(result.consumer["requirements"]))]
     for name, value in [("base_url", result.base_url), ("profile", result.profile), ("seed", str(result.seed)),
                         *contract]:
         ET.SubElement(props, "property", name=name, value=value)

@@ -98,7 +98,10 @@ class Progress:
 
 def render(result: RunResult, width: int | None = None) -> str:
     lines = ["", f"Conformance of {result.base_url}  profile={result.profile}  seed={result.seed}",
-             f"judged against {result.contract_line()}", ""]
+             f"judged against {result.contract_line()}"]
+    if result.consumer:
+        lines.append(result.consumer_line())
+    lines.append("")
     lines.append(f"{'requirement':<12} {'area':<16} {'outcome':<12} statement")
     lines.append("-" * 100)
     for item in result.results:
