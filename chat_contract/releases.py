@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chat_contract.contract_source import load_contract, releases
-from chat_contract.diff import DiffResult, compare
+from chat_contract.diff import DiffResult, Effect, compare
 from chat_contract.diff.versions import parse
 
 __all__ = ["GROUPS", "Changelog", "latest_release", "release_problems", "slug"]
@@ -128,7 +128,7 @@ def _version_problems(result: DiffResult, changelog: Changelog, released: str) -
         problems.append(f"CHANGELOG.md {current}: the diff finds {len(result.breaking_for_clients)} change(s) "
                         f"breaking clients, the changelog's Breaking group has {len(groups.get('Breaking', []))}")
     new = result.required_bump in ("minor", "major") and any(
-        c.breaks_servers or c.effect.value == "new-field" for c in result.changes if not c.breaks_clients)
+        c.breaks_servers or c.effect is Effect.NEW_FIELD for c in result.changes if not c.breaks_clients)
     if new and not groups.get("New"):
         problems.append(f"CHANGELOG.md {current}: the diff finds changes servers must make or new fields; "
                         f"list them under New")

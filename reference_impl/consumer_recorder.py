@@ -42,7 +42,8 @@ class ConsumerRecorder:
         self.identity = identity
         paths = contract.get("paths") or {}
         self.table = PathTable(paths)
-        self.operations = {(template, method.upper()): op
+        # (template, METHOD) -> (operationId, the (in, name) of its declared parameters)
+        self.operations = {(template, method.upper()): (op["operationId"], _declared(contract, item, op))
                            for template, item in paths.items()
                            for method, op in item.items() if isinstance(op, dict) and "operationId" in op}
         self.profiles: dict[str, ConsumerProfile] = {}
@@ -91,9 +92,10 @@ class ConsumerRecorder:
         if route is None:
             return
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        op = self.operations.get((route.template, method))
-        if op is None:
+        found = self.operations.get((route.template, method))
+        if found is None:
             return
+        operation_id, declared = found
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         consumer, identified_by = _consumer(headers)
         with self._lock:
@@ -103,8 +105,8 @@ class ConsumerRecorder:
                     return
                 profile = self.profiles[consumer] = ConsumerProfile(consumer, identified_by, dict(self.identity))
             before = profile.as_dict()
-            use = profile.use(op["operationId"])
-            use.parameters |= _parameters(op, route.template, scope, headers)
+            use = profile.use(operation_id)
+            use.parameters |= _parameters(declared, scope, headers)
             if request_body:
                 _request_fields(use.request_fields, headers.get("content-type", ""), request_body)
             use.statuses.add(str(status))
@@ -128,22 +130,26 @@ def _consumer(headers: dict[str, str]) -> tuple[str, str]:
     return "default", "none"
 
 
-def _parameters(op: dict, template: str, scope: Scope, headers: dict[str, str]) -> set[str]:
-    used = {f"path {name}" for name in _template_names(template)}
+def _declared(contract: dict, item: dict, op: dict) -> frozenset[tuple[str, str]]:
+    """The (in, name) of the parameters an operation declares, its path's and shared ones included."""
+    out = set()
+    for param in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+        while isinstance(param, dict) and "$ref" in param:
+            node: Any = contract
+            for part in param["$ref"].lstrip("#/").split("/"):
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            param = node
+        if isinstance(param, dict) and "name" in param and "in" in param:
+            name = param["name"].lower() if param["in"] == "header" else param["name"]
+            out.add((param["in"], name))
+    return frozenset(out)
+
+
+def _parameters(declared: frozenset[tuple[str, str]], scope: Scope, headers: dict[str, str]) -> set[str]:
+    """The declared parameters the request carried, as `<in> <name>`."""
     query = {name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)}
-    declared = [p for p in op.get("parameters") or [] if isinstance(p, dict) and "name" in p]
-    for param in declared:
-        if param.get("in") == "query" and param["name"] in query:
-            used.add(f"query {param['name']}")
-        elif param.get("in") == "header" and param["name"].lower() in headers:
-            used.add(f"header {param['name'].lower()}")
-    # Shared parameters are $refs: a query name the contract declares anywhere is kept by name.
-    used |= {f"query {name}" for name in query if len(name) <= 64 and name.isidentifier()}
-    return used
-
-
-def _template_names(template: str) -> list[str]:
-    return [segment[1:-1] for segment in template.split("/") if segment.startswith("{") and segment.endswith("}")]
+    present = {"path": lambda name: True, "query": query.__contains__, "header": headers.__contains__}
+    return {f"{where} {name}" for where, name in declared if present.get(where, lambda name: False)(name)}
 
 
 def _request_fields(out: set[str], content_type: str, body: bytes) -> None:

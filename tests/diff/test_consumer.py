@@ -136,3 +136,19 @@ def test_the_command_says_whom_it_breaks(recorded, contract, tmp_path, capsys):
         assert code == (1 if breaks else 0), out
         assert f"For consumer **{CONSUMER}**" in out
         assert ("break it." in out and "no change breaks it" not in out) if breaks else "no change breaks it" in out
+
+
+def test_a_hostile_body_cannot_grow_a_profile_without_bound():
+    from chat_contract.consumer_profile import MAX_FIELDS, field_paths
+
+    found: set[str] = set()
+    field_paths({f"k{i}": {"deep": [[[[{"x": 1}]]]]} for i in range(5000)}, found)
+    assert len(found) == MAX_FIELDS
+
+
+def test_serve_records_profiles_in_one_process_only(tmp_path, capsys):
+    from reference_impl.cli import main as serve_main
+
+    code = serve_main(["--consumer-profiles", str(tmp_path), "--workers", "2", "--db", str(tmp_path / "s.db")])
+    assert code == 2
+    assert "--consumer-profiles records in one process" in capsys.readouterr().err
