@@ -76,16 +76,17 @@ def compare_operations(old: Document, new: Document) -> list[Change]:
 class _OperationDiff:
     def __init__(self, old: Document, new: Document, schemas: SchemaDiff, before: tuple, after: tuple):
         self.old, self.new, self.schemas = old, new, schemas
-        self.label = after[0]
-        self.old_label = before[0]
+        # Changes carry the name clients know the operation by (a renamed one's old name).
+        self.label = before[0]
+        self.new_label = after[0]
         self.before, self.after = before, after
 
     def changes(self) -> list[Change]:
         (_, old_op, old_path_params, _), (_, new_op, new_path_params, _) = self.before, self.after
         out: list[Change] = []
-        if self.old_label != self.label:
+        if self.new_label != self.label:
             out.append(self._change("operationId-changed", "operation", (), Effect.NARROWER, Position.OPERATION,
-                                    f"operationId {self.old_label} -> {self.label} (generated clients rename it)"))
+                                    f"operationId {self.label} -> {self.new_label} (generated clients rename it)"))
         for key in _DOCS:
             if old_op.get(key) != new_op.get(key):
                 out.append(self._change(f"operation-{key}-changed", "operation", (), Effect.DOCS,

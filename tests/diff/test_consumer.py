@@ -152,3 +152,9 @@ def test_serve_records_profiles_in_one_process_only(tmp_path, capsys):
     code = serve_main(["--consumer-profiles", str(tmp_path), "--workers", "2", "--db", str(tmp_path / "s.db")])
     assert code == 2
     assert "--consumer-profiles records in one process" in capsys.readouterr().err
+
+
+def test_a_renamed_operation_breaks_the_consumer_that_calls_it(recorded, contract):
+    profile = ConsumerProfile.load(recorded / "web-app.yaml")
+    result = compare(contract, apply_edit(contract, _patch("operationId-renamed")), consumer=profile)
+    assert [c.kind for c in result.breaking_for_consumer] == ["operationId-changed"]
