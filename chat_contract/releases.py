@@ -16,7 +16,7 @@ from pathlib import Path
 
 from chat_contract.contract_source import load_contract, releases
 from chat_contract.diff import DiffResult, Effect, compare
-from chat_contract.diff.versions import parse
+from chat_contract.diff.versions import next_version, parse
 
 __all__ = ["GROUPS", "Changelog", "latest_release", "release_problems", "slug"]
 
@@ -106,10 +106,11 @@ def release_problems(spec_dir: Path) -> list[str]:
 
 def _version_problems(result: DiffResult, changelog: Changelog, released: str) -> list[str]:
     current = result.new["version"]
-    how = (f"Set info.version in spec/openapi.yaml to the {result.required_bump} step from {released}, "
-           f"list the changes in spec/CHANGELOG.md under '## <that version>' ({', '.join(GROUPS)}, each "
-           f"naming its RECONCILIATION.md entry); `chat-contract diff {released} spec/openapi.yaml` lists "
-           f"them. See {RELEASE_DOC}.")
+    target = next_version(released, result.required_bump)
+    how = (f"Set info.version in spec/openapi.yaml to {target} (the {result.required_bump} step from release "
+           f"{released}) and list the changes in spec/CHANGELOG.md under '## {target}' ({', '.join(GROUPS)}, "
+           f"each naming its RECONCILIATION.md entry); `chat-contract diff {released} spec/openapi.yaml` "
+           f"lists them. See {RELEASE_DOC}.")
     if not result.changes:
         if current != released:
             return [f"spec/openapi.yaml does not differ from release {released}, yet info.version is {current}"]

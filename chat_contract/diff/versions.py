@@ -13,7 +13,7 @@ from typing import Iterable
 
 from .changes import Change, Effect
 
-__all__ = ["BUMPS", "parse", "actual_bump", "required_bump", "bump_allows"]
+__all__ = ["BUMPS", "parse", "actual_bump", "required_bump", "bump_allows", "next_version"]
 
 BUMPS = ("none", "patch", "minor", "major")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -55,3 +55,15 @@ def required_bump(changes: Iterable[Change]) -> str:
 def bump_allows(actual: str, required: str) -> bool:
     """Whether a version step covers what the changes need."""
     return actual != "downgrade" and BUMPS.index(actual) >= BUMPS.index(required)
+
+
+def next_version(version: str, step: str) -> str:
+    """The version one `step` after `version` (`none`: the same)."""
+    major, minor, patch = parse(version)
+    if step == "major":
+        return f"{major + 1}.0.0"
+    if step == "minor":
+        return f"{major}.{minor + 1}.0"
+    if step == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    return version

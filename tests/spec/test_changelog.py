@@ -51,8 +51,10 @@ def _release_of(folder) -> str:
 def test_a_breaking_change_without_a_major_step_is_refused_with_the_way_out(spec_copy):
     _edit(spec_copy, "operation-removed")
     [problem] = release_problems(spec_copy)
+    major = f"{int(_release_of(spec_copy).split('.')[0]) + 1}.0.0"
     assert "need a major version step" in problem
-    assert "CHANGELOG.md" in problem and "docs/contract-versions.md" in problem
+    assert f"Set info.version in spec/openapi.yaml to {major}" in problem and f"'## {major}'" in problem
+    assert "docs/contract-versions.md" in problem
 
 
 def test_a_breaking_change_needs_its_changelog_section_under_breaking(spec_copy):
