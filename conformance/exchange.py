@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .redaction import REDACTED, SECRET_HEADERS, harvest, redact, redact_text
@@ -12,33 +13,46 @@ from .redaction import REDACTED, SECRET_HEADERS, harvest, redact, redact_text
 __all__ = ["Exchange", "redact_headers", "redact_text"]
 
 _MAX_BODY = 4000
+_SCANNED = _MAX_BODY + 1024  # redacted before the cut: no secret left half-shown
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in SECRET_HEADERS else redact(v)) for k, v in headers.items()}
 
 
-def _body_text(body: bytes | str | None) -> str:
+_Body = tuple[str, int]  # the part of a body a report can show, and the body's whole length
+
+
+def _kept(body: bytes | str | None) -> _Body:
     if body is None:
-        return ""
+        return "", 0
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
+    return body[:_SCANNED], len(body)
+
+
+def _body_text(body: _Body) -> str:
+    text, length = body
     # Redacted before the cut (no secret left half-shown there), over a bounded stretch.
-    body = redact(body[:_MAX_BODY + 1024]) + body[_MAX_BODY + 1024:]
-    if len(body) > _MAX_BODY:
-        body = body[:_MAX_BODY] + f"... ({len(body) - _MAX_BODY} more characters)"
-    return body
+    text = redact(text)
+    if length > _MAX_BODY:
+        text = text[:_MAX_BODY] + f"... ({length - _MAX_BODY} more characters)"
+    return text
 
 
 @dataclass(frozen=True, kw_only=True)
 class Exchange:
+    """What was sent and answered. Recording harvests its credentials at once; the redacted
+    text is made only when a report reads it (most exchanges are never shown, and a run that
+    handles thousands of secrets would otherwise redact every one of its requests)."""
+
     method: str
-    url: str
-    request_headers: dict[str, str]
-    request_body: str
+    raw_url: str
+    raw_request_headers: dict[str, str]
+    raw_request_body: _Body
     status: int | None
-    response_headers: dict[str, str]
-    response_body: str
+    raw_response_headers: dict[str, str]
+    raw_response_body: _Body
 
     @classmethod
     def build(
@@ -55,15 +69,29 @@ class Exchange:
         # Every credential this exchange carries is a secret of the run from now on.
         harvest(url=url, headers=request_headers, request_body=request_body,
                 response_body=response_body)
-        return cls(
-            method=method,
-            url=redact(url),
-            request_headers=redact_headers(dict(request_headers)),
-            request_body=_body_text(request_body),
-            status=status,
-            response_headers=redact_headers(dict(response_headers)),
-            response_body=_body_text(response_body),
-        )
+        return cls(method=method, raw_url=url, raw_request_headers=dict(request_headers),
+                   raw_request_body=_kept(request_body), status=status,
+                   raw_response_headers=dict(response_headers), raw_response_body=_kept(response_body))
+
+    @cached_property
+    def url(self) -> str:
+        return redact(self.raw_url)
+
+    @cached_property
+    def request_headers(self) -> dict[str, str]:
+        return redact_headers(self.raw_request_headers)
+
+    @cached_property
+    def request_body(self) -> str:
+        return _body_text(self.raw_request_body)
+
+    @cached_property
+    def response_headers(self) -> dict[str, str]:
+        return redact_headers(self.raw_response_headers)
+
+    @cached_property
+    def response_body(self) -> str:
+        return _body_text(self.raw_response_body)
 
     @property
     def curl(self) -> str:

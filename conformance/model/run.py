@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,27 @@ __all__ = ["ModelFailure", "run_model", "BUDGETS"]
 class Budget:
     sequences: int  # Hypothesis examples
     steps: int  # rules per sequence, at most
-    shrink_seconds: int  # how long a failure may be shrunk (the verdict does not depend on it)
+    shrink_sequences: int  # how many sequences a failure's shrinking may run (the verdict does not depend on it)
 
 
 # Counted, not timed, so that one seed always sends the same sequences (and gets the same
 # verdicts); sized so that the reference server takes at most 10 s of smoke and 30 s of ci.
-BUDGETS = {"smoke": Budget(25, 25, 20), "ci": Budget(60, 40, 60), "deep": Budget(500, 60, 300)}
+BUDGETS = {"smoke": Budget(25, 25, 400), "ci": Budget(60, 40, 1000), "deep": Budget(500, 60, 4000)}
+
+
+class _SequenceClock:
+    """Hypothesis stops shrinking at a deadline it reads from `time.perf_counter()` (five minutes
+    by default). Read from this clock, the deadline counts the sequences run instead of seconds,
+    so one seed shrinks a failure to the same sequence however loaded the machine is."""
+
+    def __init__(self, ran: list[int]) -> None:
+        self.ran = ran
+
+    def perf_counter(self) -> float:
+        return float(self.ran[0])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +83,8 @@ def run_model(*, clients: dict[str, Client], spec: dict[str, Any], areas: frozen
                       print_blob=False, verbosity=Verbosity.quiet)
     test = hypothesis_seed(seed)(get_state_machine_test(factory, settings=config))
     last: Divergence | None = None
-    saved, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, budget.shrink_seconds
+    saved = engine.MAX_SHRINKING_SECONDS, engine.time
+    engine.MAX_SHRINKING_SECONDS, engine.time = budget.shrink_sequences, _SequenceClock(ran)
     try:
         test()
     except Divergence as exc:
@@ -79,7 +96,7 @@ def run_model(*, clients: dict[str, Client], spec: dict[str, Any], areas: frozen
             raise
         last = min(setup.failures, key=lambda f: len(f[1]))[0]
     finally:
-        engine.MAX_SHRINKING_SECONDS = saved
+        engine.MAX_SHRINKING_SECONDS, engine.time = saved
     if last is not None:
         steps, symbols = next(((s, y) for d, s, y in setup.failures if d is last), ([last.step], None))
         symbols = symbols or setup.last.symbols
