@@ -59,13 +59,15 @@ def reference_server():
         process.stderr.close()
 
 
-def assert_suite_passes(url: str, profile: str, report: Path) -> dict:
+def assert_suite_passes(url: str, profile: str, report: Path, seed: int | None = None) -> dict:
     """Run `chat-contract check` with the fixture users; every requirement must pass. The report."""
     completed = subprocess.run(
         [sys.executable, "-m", "chat_contract.cli", "check", "--base-url", url, "--profile", profile,
          "--username", "alice", "--password", _fixture_password("alice"),
-         "--username-2", "bob", "--password-2", _fixture_password("bob"), "--json", str(report)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+         "--username-2", "bob", "--password-2", _fixture_password("bob"), "--json", str(report),
+         *(["--seed", str(seed)] if seed is not None else [])],
+        capture_output=True, text=True, timeout=3600 if profile == "deep" else 600,
+        env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
     failed = [r["id"] for r in json.loads(report.read_text())["requirements"] if r["outcome"] != "pass"] \
         if report.exists() else completed.stderr
     assert completed.returncode == 0, f"not passing: {failed}\n{completed.stdout[-4000:]}"
