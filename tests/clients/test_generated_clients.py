@@ -14,12 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from chat_contract.bench.servers import Server, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -33,15 +30,6 @@ TSCONFIG = {"compilerOptions": {
 
 needs_node = pytest.mark.skipif(NODE is None or not (BIN / "tsc").exists(),
                                 reason="node and `npm ci` are needed for the TypeScript clients")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    db = tmp_path_factory.mktemp("server") / "clients.db"
-    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port), "--db", str(db)]
-    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as running:
-        yield running.base_url
 
 
 def _run(command: list[str], cwd: Path, **env: str) -> str:

@@ -1,8 +1,8 @@
 """Prism, as a validating proxy in front of the reference server, flags nothing in a reply stream.
 
 OpenAPI 3.1 applies a response schema to the whole body, and Prism does: the event-stream
-body schema is the stream as text (`ReplyEventStream`), each event's schema sits in
-`x-item-schema` (spec/RECONCILIATION.md, "Event streams").
+body schema (`ReplyEventStream`) accepts the stream as text as well as one parsed event
+(spec/RECONCILIATION.md, "One stream schema, two readings").
 """
 
 from __future__ import annotations
