@@ -50,7 +50,8 @@ export async function flow(baseUrl: string): Promise<string> {
     throw new Error("expected a 422");
   }
   const item: ValidationErrorItem = invalid.error.detail[0];
-  return JSON.stringify({ first, text, loc: [item.loc[0], item.loc[1]] });
+  const limit: number | undefined = item.ctx?.max_length;  // pydantic's ctx keys are typed
+  return JSON.stringify({ first, text, loc: [item.loc[0], item.loc[1]], limit });
 }
 
 flow(process.argv[2]).then((out) => console.log(out), (err) => { console.error(err); process.exit(1); });
