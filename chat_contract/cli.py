@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "check": ("conformance.cli", "Check a deployment against the contract."),
     "bench": ("chat_contract.bench.cli", "Measure the reference server against Prism and Starlette."),
     "proxy": ("reference_impl.proxy_cli", "Validate live traffic to a backend against the contract."),
+    "msw": ("reference_impl.mock.msw", "Write MSW handlers that answer like the reference server's mock."),
 }
 
 
