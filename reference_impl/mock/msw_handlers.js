@@ -4,8 +4,8 @@
 // `Prefer` (docs/frontend.md, "Mocking with MSW"):
 //   - the first documented 2xx status with its first example; `Prefer: code=NNN` picks another
 //     documented status, `Prefer: example=NAME` another example; anything undocumented is a 400;
-//   - a stream (`text/event-stream`, chosen by `"stream": true` or `Accept: text/event-stream`)
-//     sends the documented events in order, each as its own chunk;
+//   - a stream (`text/event-stream`, chosen by `"stream": true` as on the server) sends the
+//     documented events in order, each as its own chunk;
 //   - an operation that needs credentials answers its documented 401 to a request without any.
 import { http, HttpResponse } from "msw";
 
@@ -29,7 +29,6 @@ function hasCredentials(operation, request) {
 }
 
 async function wantsStream(operation, request) {
-  if ((request.headers.get("accept") ?? "").includes(SSE)) return true;
   if (!operation.streamFlag) return false;
   try {
     return (await request.clone().json())?.[operation.streamFlag] === true;
