@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from reference_impl.contract import load_contract
 from reference_impl.mock.msw import _route_order, operations
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_operation_answers_a_documented_success_with_an_example():
@@ -40,3 +46,38 @@ def test_the_command_writes_the_module(tmp_path):
     table = module.split("export const operations = ", 1)[1].split(";\n", 1)[0]
     assert len(json.loads(table)) == len(operations(load_contract()))
     assert f"wrote {out}" in done.stderr
+
+
+NODE_SCRIPT = """
+import { setupServer } from "msw/node";
+import { handlers } from "./handlers.mjs";
+setupServer(...handlers).listen({ onUnhandledRequest: "error" });
+const api = "http://api.example", auth = { Authorization: "Bearer t", "Content-Type": "application/json" };
+const reply = await fetch(`${api}/api/v1/conversations/c1/replies`,
+  { method: "POST", headers: auth, body: JSON.stringify({ content: "x", stream: true }) });
+const text = await reply.text();
+const last = await fetch(`${api}/api/v1/messages/m1/events`, { headers: { ...auth, "Last-Event-ID": "4" } });
+const wrong = await fetch(`${api}/api/v1/users/me`, { headers: { ...auth, Prefer: "code=418" } });
+console.log(JSON.stringify({ status: reply.status, type: reply.headers.get("content-type"),
+  events: [...text.matchAll(/^event: (.*)$/gm)].map((m) => m[1]), last: last.status,
+  wrong: [wrong.status, (await wrong.json()).detail] }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "node_modules" / "msw").exists(),
+                    reason="node and `npm ci` are needed for MSW")
+def test_the_handlers_in_node(tmp_path):
+    """The documented Node use (`setupServer`): a whole stream, 204 after the last event, 400."""
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    subprocess.run([sys.executable, "-m", "chat_contract.cli", "msw", "--out", str(tmp_path / "handlers.mjs")],
+                   check=True, capture_output=True)
+    (tmp_path / "run.mjs").write_text(NODE_SCRIPT, encoding="utf-8")
+    done = subprocess.run(["node", "run.mjs"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["status"], result["type"]) == (201, "text/event-stream")
+    assert result["events"] == ["reply.started", "reply.delta", "reply.completed"]
+    assert result["last"] == 204  # Last-Event-ID at the final event: nothing more, as on the server
+    me = next(op for op in operations(load_contract()) if op["operationId"] == "getCurrentUser")
+    assert result["wrong"] == [400, "Prefer code=418 is not documented for getCurrentUser; "
+                                    f"documented: {', '.join(me['responses'])}"]
