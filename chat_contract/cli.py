@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "bench": ("chat_contract.bench.cli", "Measure the reference server against Prism and Starlette."),
     "proxy": ("reference_impl.proxy_cli", "Validate live traffic to a backend against the contract."),
     "diff": ("chat_contract.diff.cli", "Compare two versions of the contract, for clients and servers."),
+    "msw": ("reference_impl.mock.msw", "Write MSW handlers that answer like the reference server's mock."),
 }
 
 

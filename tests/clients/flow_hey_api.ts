@@ -7,7 +7,7 @@ import {
 import type { ReplyCompleted, ReplyDelta, ReplyEvent, ReplyStarted, ValidationErrorItem } from "./client/types.gen";
 
 // @hey-api's SSE helper parses each event's `data` as JSON but types it as the media type's
-// schema (the stream as text): narrow by the event's name to the generated payload type.
+// schema (`ReplyEventStream`, text or one event): narrow by the event's name to the payload type.
 type EventName = ReplyEvent["event"];
 
 export async function flow(baseUrl: string): Promise<string> {

@@ -2,35 +2,10 @@
 // Generated: npx openapi-typescript spec/openapi.yaml -o schema.d.ts --default-non-nullable=false
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { sseEvents } from "./sse_events";
 
 type Schemas = components["schemas"];
 type EventName = Schemas["ReplyEvent"]["event"];
-
-// Server-Sent Events from a fetch body: yields {event, id, data} as the stream arrives.
-async function* sseEvents(body: ReadableStream<Uint8Array>) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message", id = "", data: string[] = [];
-      for (const line of block.split("\n")) {
-        const [field, ...rest] = line.split(":");
-        const text = rest.join(":").replace(/^ /, "");
-        if (field === "event") event = text;
-        else if (field === "id") id = text;
-        else if (field === "data") data.push(text);
-      }
-      if (data.length) yield { event: event as EventName, id, data: data.join("\n") };
-    }
-  }
-}
 
 export async function flow(baseUrl: string): Promise<string> {
   const api = createClient<paths, "application/json">({ baseUrl });
@@ -65,7 +40,8 @@ export async function flow(baseUrl: string): Promise<string> {
   });
   if (!streamed.data) throw new Error("streamed createReply failed");
   let text = "", messageId = "", final: EventName | "" = "";
-  for await (const event of sseEvents(streamed.data)) {
+  for await (const { event: name, data } of sseEvents(streamed.data)) {
+    const event = { event: name as EventName, data };
     if (event.event === "reply.started") {
       const started: Schemas["ReplyStarted"] = JSON.parse(event.data);
       messageId = started.message_id;
@@ -87,7 +63,8 @@ export async function flow(baseUrl: string): Promise<string> {
   if (invalid.response.status !== 422 || !invalid.error || !("detail" in invalid.error)
       || typeof invalid.error.detail === "string") throw new Error("expected a 422");
   const item: Schemas["ValidationErrorItem"] = invalid.error.detail[0];
-  return JSON.stringify({ first: firstReply.role, text, loc: [item.loc[0], item.loc[1]] });
+  const limit: number | undefined = item.ctx?.max_length;  // pydantic's ctx keys are typed
+  return JSON.stringify({ first: firstReply.role, text, loc: [item.loc[0], item.loc[1]], limit });
 }
 
 flow(process.argv[2]).then((out) => console.log(out), (err) => { console.error(err); process.exit(1); });

@@ -1,7 +1,7 @@
 """Clients generated from spec/openapi.yaml run the frontend flow against the reference server.
 
-Three generators, as frontend teams use them: openapi-typescript + openapi-fetch,
-@hey-api/openapi-ts, openapi-python-client. Each generates into a temporary directory with no
+Six generators, as frontend teams use them: openapi-typescript + openapi-fetch,
+@hey-api/openapi-ts, orval, Kubb, openapi-zod-client, openapi-python-client. Each generates into a temporary directory with no
 warning; the TypeScript flows type-check with `--strict` (tsconfig below) against the generated
 types only; each flow signs in, creates a conversation, posts a message, streams a reply to its
 final event, reads it back and parses a 422 into its typed shape.
@@ -14,12 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from chat_contract.bench.servers import Server, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -33,15 +30,6 @@ TSCONFIG = {"compilerOptions": {
 
 needs_node = pytest.mark.skipif(NODE is None or not (BIN / "tsc").exists(),
                                 reason="node and `npm ci` are needed for the TypeScript clients")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    db = tmp_path_factory.mktemp("server") / "clients.db"
-    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port), "--db", str(db)]
-    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as running:
-        yield running.base_url
 
 
 def _run(command: list[str], cwd: Path, **env: str) -> str:
@@ -64,28 +52,44 @@ def _check_result(output: str) -> None:
     assert result["loc"] == ["body", "title"]  # loc[0] the request part, loc[1] the field
 
 
+def _node_modules(work: Path) -> None:
+    if not (work / "node_modules").exists():
+        (work / "node_modules").symlink_to(ROOT / "node_modules")
+
+
 def _typescript_flow(work: Path, flow: str, server: str) -> None:
     shutil.copy(HERE / flow, work / "flow.ts")
-    (work / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copy(HERE / "sse_events.ts", work / "sse_events.ts")
+    _node_modules(work)
     (work / "tsconfig.json").write_text(json.dumps(TSCONFIG))
     _run([str(BIN / "tsc"), "-p", "."], work)
     _check_result(_run([NODE, "out/flow.js", server], work))
 
 
-@needs_node
-def test_openapi_typescript_and_openapi_fetch(tmp_path, server):
-    out = _run([str(BIN / "openapi-typescript"), str(SPEC), "-o", str(tmp_path / "schema.d.ts"),
-                "--default-non-nullable=false"], ROOT)
-    _no_warnings(out)
-    _typescript_flow(tmp_path, "flow_openapi_fetch.ts", server)
+# Each TypeScript generator: its command (run in the test's folder), the files of ours that
+# generation needs, and the flow (docs/frontend.md shows each).
+TYPESCRIPT = {
+    "openapi-typescript": (["openapi-typescript", SPEC, "-o", "schema.d.ts", "--default-non-nullable=false"],
+                           (), "flow_openapi_fetch.ts"),
+    "hey-api": (["openapi-ts", "-i", SPEC, "-o", "client", "-c", "@hey-api/client-fetch", "--no-log-file"],
+                (), "flow_hey_api.ts"),
+    "orval": (["orval", "--input", SPEC, "--output", "api.ts", "--client", "fetch"], (), "flow_orval.ts"),
+    "kubb": (["kubb", "generate"], ("kubb.config.ts", "kubb_client.ts"), "flow_kubb.ts"),
+    "openapi-zod-client": (["openapi-zod-client", SPEC, "-o", "client.ts", "--export-schemas"],
+                           (), "flow_zodios.ts"),
+}
 
 
 @needs_node
-def test_hey_api_openapi_ts(tmp_path, server):
-    out = _run([str(BIN / "openapi-ts"), "-i", str(SPEC), "-o", str(tmp_path / "client"),
-                "-c", "@hey-api/client-fetch", "--no-log-file"], ROOT)
+@pytest.mark.parametrize("generator", TYPESCRIPT)
+def test_typescript_client(generator, tmp_path, server):
+    (tool, *arguments), ours, flow = TYPESCRIPT[generator]
+    for name in ours:
+        shutil.copy(HERE / name, tmp_path / name)
+    _node_modules(tmp_path)  # Kubb's configuration imports its plugins
+    out = _run([str(BIN / tool), *map(str, arguments)], tmp_path, INPUT=str(SPEC))  # INPUT: Kubb's
     _no_warnings(out)
-    _typescript_flow(tmp_path, "flow_hey_api.ts", server)
+    _typescript_flow(tmp_path, flow, server)
 
 
 def test_openapi_python_client(tmp_path, server):

@@ -1,16 +1,23 @@
-"""Prism, as a validating proxy in front of the reference server, flags nothing in a reply stream.
+"""Prism, as a validating proxy in front of the reference server, flags no response.
+
+Not in a reply stream, and not in any answer to valid requests to every operation (the upstream
+Schemathesis CLI in positive mode, through Prism; Prism logs each violation on a line of its
+own, `Violation: response...`).
 
 OpenAPI 3.1 applies a response schema to the whole body, and Prism does: the event-stream
-body schema is the stream as text (`ReplyEventStream`), each event's schema sits in
-`x-item-schema` (spec/RECONCILIATION.md, "Event streams").
+body schema (`ReplyEventStream`) accepts the stream as text as well as one parsed event
+(spec/RECONCILIATION.md, "One stream schema, two readings").
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,18 +26,22 @@ from chat_contract.bench.servers import Server, answers, free_port
 
 from .test_generated_clients import BIN, SPEC
 
+SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+
 pytestmark = pytest.mark.skipif(shutil.which("node") is None or not (BIN / "prism").exists(),
                                 reason="node and `npm ci` are needed for Prism")
 
 
 @pytest.fixture
-def prism(tmp_path) -> Iterator[str]:
+def prism(tmp_path, monkeypatch) -> Iterator[str]:
     port, proxy_port = free_port(), free_port()
     command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port),
                "--db", str(tmp_path / "prism.db")]
     with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})):
-        proxy = [str(BIN / "prism"), "proxy", str(SPEC), f"http://127.0.0.1:{port}",
-                 "--host", "127.0.0.1", "--port", str(proxy_port)]
+        # Prism's log (its violations, one line each) goes to prism.log beside the database.
+        proxy = ["sh", "-c", 'exec "$0" "$@" > "$PRISM_LOG" 2>&1', str(BIN / "prism"), "proxy",
+                 str(SPEC), f"http://127.0.0.1:{port}", "--host", "127.0.0.1", "--port", str(proxy_port)]
+        monkeypatch.setenv("PRISM_LOG", str(tmp_path / "prism.log"))
         with Server("prism", proxy, proxy_port, answers("/api/v1/users/me", statuses={401})) as p:
             yield p.base_url
 
@@ -56,3 +67,20 @@ def test_prism_flags_no_violation_in_streams(prism):
                      httpx.get(events, headers={**auth, "Last-Event-ID": "999"}, timeout=30)):
         assert response.status_code in (200, 204)
         assert "sl-violations" not in response.headers, response.headers["sl-violations"]
+
+
+@pytest.mark.skipif(SCHEMATHESIS is None, reason="the schemathesis command is not installed")
+def test_prism_reports_no_response_violation_under_schemathesis(prism, tmp_path):
+    """Valid requests to every operation (Schemathesis' positive mode, every check) through Prism."""
+    token = httpx.post(f"{prism}/api/v1/auth/token",
+                       data={"username": "alice", "password": "alice-dev-password"}).json()["access_token"]
+    run = subprocess.run([SCHEMATHESIS, "run", str(SPEC), "--url", prism, "--mode", "positive",
+                          "--checks", "all", "--seed", "1", "--max-examples", "10", "--workers", "1",
+                          "-H", f"Authorization: Bearer {token}", "--no-color"],
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
+    assert run.returncode == 0, run.stdout[-4000:]
+    log = (tmp_path / "prism.log").read_text(encoding="utf-8", errors="replace")
+    assert log.count("Forwarding") > 100  # Prism relayed the run
+    violations = [line for line in log.splitlines() if "Violation: response" in line]
+    assert violations == []

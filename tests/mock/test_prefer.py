@@ -152,7 +152,8 @@ def test_chosen_stream_responses_carry_the_documented_events(make_api, run):
         assert [e["event"] for e in parse_sse(r.text)] == ["reply.completed"]
         r = await api.call("POST", REPLIES, json={"content": "x", "stream": True},
                            headers={"Prefer": "code=201"})
-        assert [e["event"] for e in parse_sse(r.text)] == ["reply.started"]
+        # The documented events, in order: a whole stream, first event to final one.
+        assert [e["event"] for e in parse_sse(r.text)] == ["reply.started", "reply.delta", "reply.completed"]
         r = await api.call("POST", REPLIES, json={"content": "x"}, headers={"Prefer": "code=201"})
         assert r.headers["content-type"] == "application/json" and "assistant_message" in r.json()
     run(go())

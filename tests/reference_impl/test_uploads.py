@@ -5,8 +5,11 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
+import yaml
 
+from chat_contract.resources import spec_path
 from reference_impl.handlers.attachments import content_disposition
+from reference_impl.validation import UPLOAD_LIMIT
 
 from .test_hostile_json import counts
 
@@ -69,3 +72,8 @@ def test_the_fallback_name_holds_no_quote_or_control_character():
     header = content_disposition('a"b\\c\x00\r\n.txt')
     assert header.startswith('attachment; filename="a_b_c___.txt"; filename*=UTF-8\'\'')
     assert all(" " <= c <= "~" for c in header)
+
+
+def test_upload_limit_is_the_contracts():
+    schemas = yaml.safe_load(spec_path().read_text())["components"]["schemas"]
+    assert schemas["AttachmentUpload"]["properties"]["file"]["x-max-bytes"] == UPLOAD_LIMIT

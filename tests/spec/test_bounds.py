@@ -20,7 +20,10 @@ def _unbounded(schema: dict, where: str, seen: set[str]) -> list[str]:
             problems += _unbounded(branch, f"{where}/{key}/{i}", seen)
     types = schema.get("type", [])
     types = [types] if isinstance(types, str) else types
-    if "string" in types and not ({"maxLength", "enum", "const"} & schema.keys()):
+    if "string" in types and schema.get("format") == "binary":
+        if "x-max-bytes" not in schema:  # octets, not characters: the upload's 413 limit
+            problems.append(f"{where}: binary string without x-max-bytes")
+    elif "string" in types and not ({"maxLength", "enum", "const"} & schema.keys()):
         problems.append(f"{where}: string without maxLength")
     if {"integer", "number"} & set(types) and not ({"minimum", "maximum"} <= schema.keys() or "enum" in schema):
         problems.append(f"{where}: number without minimum and maximum")
@@ -60,3 +63,5 @@ def test_the_bounds_check_finds_a_missing_bound():
         "x: object without an additionalProperties decision",
         "x/a: string without maxLength",
     ]
+    assert _unbounded({"type": "string", "format": "binary", "maxLength": 5}, "f", set()) == [
+        "f: binary string without x-max-bytes"]
