@@ -28,6 +28,13 @@ def spec_copy(tmp_path):
     for name in ("openapi.yaml", "CHANGELOG.md", "RECONCILIATION.md"):
         shutil.copy(spec_dir() / name, folder / name)
     shutil.copytree(spec_dir() / "releases", folder / "releases")
+    # Start from a contract just released: main may carry an unreleased version in progress,
+    # whose changes would otherwise mix with the edit a test plants.
+    version = yaml.safe_load((folder / "openapi.yaml").read_text(encoding="utf-8"))["info"]["version"]
+    release = folder / "releases" / version
+    if not release.exists():
+        release.mkdir()
+        shutil.copy(folder / "openapi.yaml", release / "openapi.yaml")
     return folder
 
 
@@ -45,7 +52,7 @@ def _changelog(folder, version: str, group: str) -> None:
 
 
 def _release_of(folder) -> str:
-    return max(p.name for p in (folder / "releases").iterdir())
+    return max((p.name for p in (folder / "releases").iterdir()), key=lambda v: tuple(map(int, v.split("."))))
 
 
 def test_a_breaking_change_without_a_major_step_is_refused_with_the_way_out(spec_copy):
