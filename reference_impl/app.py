@@ -52,7 +52,7 @@ from .hosts import LOCAL_HOSTS, HostGuard
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, UndecodableBody,
                      Unauthorized, send_error)
-from .mock.admin import admin_app
+from .mock.admin import NotReady, admin_app
 from .mock.canned import Catalogue
 from .mock.conformity import ResponseChecker
 from .mock.guard import AdminGuard, admin_token
@@ -353,9 +353,9 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     _enter_routes_directly(mw.middleware_stack)
     paths = PathTable(contract["paths"])
     mock = MockLayer(JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
-                     admin=AdminGuard(JsonErrorsMiddleware(admin_app(state.journal,
-                                                                     state.sessions)),
-                                      settings.mock_token),
+                     admin=AdminGuard(JsonErrorsMiddleware(admin_app(
+                         state.journal, state.sessions, ready=lambda: _ready(state.store))),
+                         settings.mock_token),
                      pool=state.sessions, journal=state.journal,
                      checker=_once(lambda: ResponseChecker(contract)),
                      check_rate=settings.check_rate)
@@ -393,6 +393,12 @@ def _enter_routes_directly(stack: list[Any]) -> None:
         raise RuntimeError("expected one RoutingMiddleware in Connexion's middleware stack")
     for mount in routing[0].router.routes:  # one Mount per API; the contract is one API
         mount.app = ConnexionRoutes(mount.app)
+
+
+def _ready(store: Store) -> dict[str, str]:
+    if not store.answers():
+        raise NotReady("the database does not answer")
+    return {"store": "ok"}
 
 
 def _once(build):

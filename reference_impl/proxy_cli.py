@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["main"]
@@ -34,12 +35,15 @@ def main(argv: list[str]) -> int:
     from .connection_guard import protocol
     from .contract import load_contract
     from .edge import Edge
+    from .mock.guard import TOKEN_VARIABLE
     from .proxy import Proxy
     proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout)
     base = f"http://{args.host}:{args.port}"
     print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
           flush=True)
-    print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
+    # The same variable as the server's: one exported token reads both journals.
+    shown = f"the value of {TOKEN_VARIABLE}" if os.environ.get(TOKEN_VARIABLE) else proxy.mock_token
+    print(f"Admin API token (send it as X-Mock-Token): {shown}", flush=True)
     # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
     # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
     uvicorn.run(Edge(proxy, nosniff=False, log=sys.stdout), host=args.host, port=args.port,

@@ -1,7 +1,7 @@
 """The admin API under /__mock/ (described in spec/admin-openapi.yaml, outside the contract).
 
-No token: it is served only on the socket the server listens on (127.0.0.1 unless --host says
-otherwise), for the developer on that machine. The proxy serves the journal routes only.
+Every route but the health check and this API's own document needs the start-up token
+(mock/guard.py). The proxy serves the health check and the journal routes only.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,11 +17,17 @@ from starlette.routing import Route, Router
 
 from chat_contract.resources import spec_dir
 
-from ..errors import ApiError, error_response
+from ..errors import ApiError, ServiceUnavailable, error_response
 from .journal import Journal
 from .sessions import Session, SessionPool
 
-__all__ = ["admin_app"]
+__all__ = ["admin_app", "HEALTH_PATH", "NotReady"]
+
+HEALTH_PATH = "/__mock/health"
+
+
+class NotReady(Exception):
+    """A part the server needs does not answer (the message says which and why)."""
 
 MAX_JOURNAL_READ = 1000
 
@@ -55,7 +61,17 @@ def _guarded(endpoint):
     return wrapper
 
 
-def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
+def admin_app(journal: Journal, pool: SessionPool | None,
+              ready: Callable[[], dict[str, str]] = dict) -> Router:
+    """`ready()` names what it checked (`{"store": "ok"}`) or raises NotReady."""
+    async def health(request: Request) -> Response:
+        # Polled without credentials by load balancers: a constant cost (one `SELECT 1`).
+        try:
+            checks = ready()
+        except NotReady as exc:
+            raise ServiceUnavailable(f"Not ready: {exc}", 5) from exc
+        return _json({"status": "ok", "checks": checks})
+
     async def read_journal(request: Request) -> Response:
         q = request.query_params
         limit = q.get("limit", "100")
@@ -76,7 +92,8 @@ def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
         return Response((spec_dir() / "admin-openapi.yaml").read_bytes(),
                         media_type="application/yaml")
 
-    routes = [Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
+    routes = [Route(HEALTH_PATH, _guarded(health), methods=["GET"]),
+              Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
               Route("/__mock/journal", _guarded(clear_journal), methods=["DELETE"]),
               Route("/__mock/openapi.yaml", admin_spec, methods=["GET"])]
     if pool is not None:

@@ -6,6 +6,7 @@
 | planted defects | tests/conformance/fake_server.py DEFECTS | (the code) |
 | normative statements, planted violations, model-only defects | conformance/traces.yaml, fake_server.py | (the code) |
 | source operations | spec/reconciliation.yaml | (the code) |
+| contract operations (`all N operations`) | spec/openapi.yaml | (the code) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
 """
@@ -59,6 +60,15 @@ def test_statement_and_proof_counts():
         found = _quoted(pattern)
         assert found, pattern
         assert {int(m[1]) for _, m in found} == {actual}, pattern
+
+
+def test_contract_operation_counts():
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    operations = [op for item in spec["paths"].values() for method, op in item.items()
+                  if method in ("get", "put", "post", "delete", "patch", "head", "options", "trace")]
+    found = _quoted(r"\b(\d+) operations\b")
+    assert found, "no operation count quoted"
+    assert {(name, int(m[1])) for name, m in found} == {(name, len(operations)) for name, _ in found}
 
 
 def test_source_operation_counts():

@@ -110,3 +110,25 @@ def test_admin_errors_are_json(make_api, run):
         r = await api.client.get("/__mock/openapi.yaml")
         assert r.status_code == 200 and yaml.safe_load(r.text)["openapi"] == "3.1.0"
     run(go())
+
+
+def test_health_needs_no_token_and_says_when_the_database_does_not_answer(make_api, run):
+    async def go():
+        api = await make_api()
+        for method in ("GET", "HEAD"):
+            r = await api.client.request(method, "/__mock/health")
+            assert r.status_code == 200, (method, r.text)
+        r = await api.client.get("/__mock/health")
+        violations = ADMIN.check("GET", "/__mock/health", "", {}, r.status_code, dict(r.headers), r.content)
+        assert not violations, violations
+        assert r.json() == {"status": "ok", "checks": {"store": "ok"}}
+        # Not journalled: pollers would otherwise push real traffic out of the journal.
+        journal = await admin(api, "GET", "/__mock/journal")
+        assert all(e["path"] != "/__mock/health" for e in journal.json()["items"])
+        api.state.store.conn.close()  # the database goes away
+        r = await api.client.get("/__mock/health")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json() == {"detail": "Not ready: the database does not answer"}
+        violations = ADMIN.check("GET", "/__mock/health", "", {}, r.status_code, dict(r.headers), r.content)
+        assert not violations, violations
+    run(go())

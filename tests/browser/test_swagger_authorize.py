@@ -1,0 +1,61 @@
+"""Swagger UI's Authorize dialog signs in with a username and password, and nothing else.
+
+Runs Debian's Chromium through Playwright against a live reference server.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from chat_contract.bench.servers import Server, answers, free_port
+
+from .test_cross_origin_stream import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port)]
+    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as running:
+        yield running.base_url
+
+
+def test_the_authorize_dialog_is_a_password_sign_in(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/docs/")
+            page.get_by_role("button", name="Authorize").first.click()
+            dialog = page.locator(".dialog-ux .modal-ux")
+            expect(dialog.locator("#oauth_username")).to_be_visible(timeout=30_000)
+            expect(dialog.locator("#oauth_password")).to_be_visible()
+            # No client id, secret or credentials location, and no stream-ticket box.
+            for field in ("#client_id", "#client_secret", "#password_type"):
+                expect(dialog.locator(field)).to_be_hidden()
+            assert "StreamTicket" not in dialog.inner_text()
+            assert dialog.locator(".auth-container").count() == 1
+            page.screenshot(path=str(tmp_path / "authorize-dialog.png"))
+            dialog.locator("#oauth_username").fill("alice")
+            dialog.locator("#oauth_password").fill("alice-dev-password")
+            dialog.get_by_role("button", name="Authorize", exact=True).click()
+            # Signed in: the dialog offers a logout, and no error is shown.
+            expect(dialog.get_by_role("button", name="Logout")).to_be_visible(timeout=30_000)
+            assert dialog.locator(".errors").count() == 0
+            dialog.get_by_role("button", name="Close").click()
+            # "Try it out" on a protected read now sends the bearer token and gets 200.
+            operation = page.locator("#operations-auth-getCurrentUser")
+            operation.click()
+            operation.get_by_role("button", name="Try it out").click()
+            operation.get_by_role("button", name="Execute").click()
+            expect(operation.locator(".live-responses-table tbody .response-col_status").first
+                   ).to_have_text("200", timeout=30_000)
+        finally:
+            browser.close()
