@@ -189,6 +189,7 @@ def main(argv: list[str]) -> int:
         print(f"  {u['username']} / {u['password']}", flush=True)
     print(f"Mock admin API at {base}/__mock/ - send X-Mock-Token: {state.settings.mock_token}",
           flush=True)
+    print(f"Mock console at {base}/__mock/console#token={state.settings.mock_token}", flush=True)
     if ended:
         print(f"Ended {ended} reply(ies) interrupted by the previous stop", flush=True)
     if args.reload:

@@ -31,7 +31,7 @@ from .errors import ApiError, JsonErrorsMiddleware, RequestValidationError, send
 from .mock.admin import admin_app
 from .mock.guard import AdminGuard, admin_token
 from .mock.conformity import ResponseChecker
-from .mock.journal import Journal
+from .mock.journal import BODY_LIMIT, Body, Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
 from .mock.sessions import DEFAULT
 from .offload import HelperBusy, Offload
@@ -145,16 +145,19 @@ class Proxy:
             violations.append(f"upstream unreachable: {type(exc).__name__}")
             await send_error(send, ApiError(f"Upstream {self.upstream} unreachable: {exc}",
                                             status=502))
-            self._record(session, scope, query, 502, started, violations)
+            self._record(session, scope, query, 502, started, violations,
+                         Body.of(header_map.get("content-type", ""), body))
             return
         try:
-            await self._relay(scope, header_map, query, response, violations, send)
+            answered = await self._relay(scope, header_map, query, response, violations, send)
         finally:
             await response.aclose()
-        self._record(session, scope, query, response.status_code, started, violations)
+        self._record(session, scope, query, response.status_code, started, violations,
+                     Body.of(header_map.get("content-type", ""), body), answered)
 
     async def _relay(self, scope: Scope, request_headers: dict[str, str], query: str,
-                     response: httpx.Response, violations: list[str], send: Send) -> None:
+                     response: httpx.Response, violations: list[str], send: Send) -> Body:
+        """Pass the response on; what it was, for the journal."""
         out = {k.lower(): v for k, v in response.headers.items()}
         # As the bytes that came (httpx decodes a UTF-8 value, which latin-1 cannot re-encode).
         out_list = [(k, v) for k, v in response.headers.raw
@@ -179,15 +182,17 @@ class Proxy:
                     size += len(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+            events = b"".join(kept)
             if size < CAPTURE_LIMIT:
-                violations += self.checker.check(*check, out, b"".join(kept), part="events")
-            return
+                violations += self.checker.check(*check, out, events, part="events")
+            return Body(out.get("content-type", ""), events[:BODY_LIMIT], size)
         body = await response.aread()
         violations += self.checker.check(*check, out, body)
         out_list.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": out_list + self._headers(violations)})
         await send({"type": "http.response.body", "body": body})
+        return Body.of(out.get("content-type", ""), body)
 
     @staticmethod
     def _headers(violations: list[str]) -> list[tuple[bytes, bytes]]:
@@ -233,9 +238,10 @@ class Proxy:
 
 
     def _record(self, session: str, scope: Scope, query: str, status: int, started: float,
-                violations: list[str]) -> None:
+                violations: list[str], request: Body = Body(), response: Body = Body()) -> None:
         self.journal.record(session, time.time(), scope["method"], scope["path"], query,
-                            status, (time.perf_counter() - started) * 1000, violations)
+                            status, (time.perf_counter() - started) * 1000, violations,
+                            request, response)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -44,6 +44,7 @@ def main(argv: list[str]) -> int:
     # The same variable as the server's: one exported token reads both journals.
     shown = f"the value of {TOKEN_VARIABLE}" if os.environ.get(TOKEN_VARIABLE) else proxy.mock_token
     print(f"Admin API token (send it as X-Mock-Token): {shown}", flush=True)
+    print(f"Console at {base}/__mock/console (paste the token)", flush=True)
     # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
     # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
     uvicorn.run(Edge(proxy, nosniff=False, log=sys.stdout), host=args.host, port=args.port,

@@ -17,8 +17,10 @@ from starlette.routing import Route, Router
 
 from chat_contract.resources import spec_dir
 
-from ..errors import ApiError, ServiceUnavailable, error_response
+from ..errors import ApiError, NotFound, ServiceUnavailable, error_response
+from .console import CONSOLE, CONSOLE_PATH
 from .journal import Journal
+from .presets import Presets
 from .sessions import Session, SessionPool
 
 __all__ = ["admin_app", "HEALTH_PATH", "NotReady"]
@@ -30,6 +32,7 @@ class NotReady(Exception):
     """A part the server needs does not answer (the message says which and why)."""
 
 MAX_JOURNAL_READ = 1000
+MAX_PRESETS_BODY = 64 * 1024
 
 
 def _time(ts: float) -> str:
@@ -62,8 +65,10 @@ def _guarded(endpoint):
 
 
 def admin_app(journal: Journal, pool: SessionPool | None,
-              ready: Callable[[], dict[str, str]] = dict) -> Router:
-    """`ready()` names what it checked (`{"store": "ok"}`) or raises NotReady."""
+              ready: Callable[[], dict[str, str]] = dict, presets: Presets | None = None
+              ) -> Router:
+    """`ready()` names what it checked (`{"store": "ok"}`) or raises NotReady; the proxy
+    passes no `pool` (no sessions, snapshots or presets)."""
     async def health(request: Request) -> Response:
         # Polled without credentials by load balancers: a constant cost (one `SELECT 1`).
         try:
@@ -84,6 +89,17 @@ def admin_app(journal: Journal, pool: SessionPool | None,
         return _json({"items": journal.read(q.get("session"), int(limit),
                                             violations == "true")})
 
+    async def read_entry(request: Request) -> Response:
+        found = journal.entry(request.path_params["seq"])
+        if found is None:
+            raise NotFound(f"No journal entry {request.path_params['seq']} (gone, or never "
+                           "recorded)")
+        return _json(found)
+
+    async def console(request: Request) -> Response:
+        return Response(CONSOLE.page, media_type="text/html; charset=utf-8",
+                        headers=CONSOLE.headers)
+
     async def clear_journal(request: Request) -> Response:
         journal.clear(request.query_params.get("session"))
         return Response(status_code=204)
@@ -94,14 +110,17 @@ def admin_app(journal: Journal, pool: SessionPool | None,
 
     routes = [Route(HEALTH_PATH, _guarded(health), methods=["GET"]),
               Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
+              Route("/__mock/journal/{seq:int}", _guarded(read_entry), methods=["GET"]),
+              Route(CONSOLE_PATH, console, methods=["GET"]),
               Route("/__mock/journal", _guarded(clear_journal), methods=["DELETE"]),
               Route("/__mock/openapi.yaml", admin_spec, methods=["GET"])]
     if pool is not None:
-        routes += _session_routes(pool, journal)
+        routes += _session_routes(pool, journal, presets)
     return Router(routes)
 
 
-def _session_routes(pool: SessionPool, journal: Journal) -> list[Route]:
+def _session_routes(pool: SessionPool, journal: Journal, presets: Presets | None
+                    ) -> list[Route]:
     async def list_sessions(request: Request) -> Response:
         return _json({"items": [_session(s) for s in pool.sessions()],
                       "max_sessions": pool.max_sessions})
@@ -131,8 +150,35 @@ def _session_routes(pool: SessionPool, journal: Journal) -> list[Route]:
         pool.delete_snapshot(p["session"], p["snapshot"])
         return Response(status_code=204)
 
+    async def read_presets(request: Request) -> Response:
+        pool.require_enabled()
+        return _json(_presets(request.path_params["session"]))
+
+    async def put_presets(request: Request) -> Response:
+        pool.require_enabled()
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_PRESETS_BODY:
+                raise ApiError(f"The body is over {MAX_PRESETS_BODY} bytes", status=413)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError("The body must be JSON: {\"items\": [{\"operation\": ..., "
+                           "\"prefer\": ...}]}", status=400) from exc
+        if not isinstance(body, dict) or set(body) != {"items"}:
+            raise ApiError("The body must be an object with one key, items", status=400)
+        presets.put(request.path_params["session"], body["items"])
+        return _json(_presets(request.path_params["session"]))
+
+    def _presets(session: str) -> dict[str, Any]:
+        return {"items": presets.get(session), "operations": presets.operations}
+
     base = "/__mock/sessions/{session}"
-    return [
+    preset_routes = [] if presets is None else [
+        Route(base + "/presets", _guarded(read_presets), methods=["GET"]),
+        Route(base + "/presets", _guarded(put_presets), methods=["PUT"])]
+    return preset_routes + [
         Route("/__mock/sessions", _guarded(list_sessions), methods=["GET"]),
         Route(base, _guarded(get_session), methods=["GET"]),
         Route(base, _guarded(delete_session), methods=["DELETE"]),

@@ -12,7 +12,7 @@ from .test_cross_origin_stream import CHROMIUM, CHROMIUM_ARGS
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 
 
-def test_filtering_by_outcome_and_area(tmp_path):
+def test_filtering_by_outcome_and_area(tmp_path, artefacts):
     from playwright.sync_api import sync_playwright
 
     result = _result()
@@ -35,6 +35,6 @@ def test_filtering_by_outcome_and_area(tmp_path):
             page.select_option("#outcome", "")
             in_area = [r for r in result.results if r.requirement.area == failing.requirement.area]
             assert page.locator(visible).count() == len(in_area) < rows.count()
-            page.screenshot(path=str(tmp_path / "report-filtered.png"), full_page=True)
+            page.screenshot(path=str(artefacts / "report-filtered.png"), full_page=True)
         finally:
             browser.close()

@@ -5,13 +5,11 @@ Runs Debian's Chromium through Playwright against a live reference server.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from chat_contract.bench.servers import Server, answers, free_port
-
+from .conftest import running
 from .test_cross_origin_stream import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -19,13 +17,11 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port)]
-    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as running:
-        yield running.base_url
+    with running("serve") as base_url:
+        yield base_url
 
 
-def test_the_authorize_dialog_is_a_password_sign_in(server, tmp_path):
+def test_the_authorize_dialog_is_a_password_sign_in(server, artefacts):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -42,7 +38,7 @@ def test_the_authorize_dialog_is_a_password_sign_in(server, tmp_path):
                 expect(dialog.locator(field)).to_be_hidden()
             assert "StreamTicket" not in dialog.inner_text()
             assert dialog.locator(".auth-container").count() == 1
-            page.screenshot(path=str(tmp_path / "authorize-dialog.png"))
+            page.screenshot(path=str(artefacts / "authorize-dialog.png"))
             dialog.locator("#oauth_username").fill("alice")
             dialog.locator("#oauth_password").fill("alice-dev-password")
             dialog.get_by_role("button", name="Authorize", exact=True).click()
