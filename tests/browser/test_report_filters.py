@@ -36,5 +36,15 @@ def test_filtering_by_outcome_and_area(tmp_path, artefacts):
             in_area = [r for r in result.results if r.requirement.area == failing.requirement.area]
             assert page.locator(visible).count() == len(in_area) < rows.count()
             page.screenshot(path=str(artefacts / "report-filtered.png"), full_page=True)
+            # Ids stay on one line even in a narrow window (the statement column wraps instead).
+            page.set_viewport_size({"width": 420, "height": 800})
+            page.select_option("#area", "")
+            text_height = ("td => { const r = document.createRange(); r.selectNodeContents(td); "
+                           "return r.getBoundingClientRect().height; }")
+            heights = page.eval_on_selector_all("td.id", f"cells => cells.map(td => [td.textContent, ({text_height})(td)])")
+            statement = page.eval_on_selector("#requirements tbody tr td:nth-child(5)", text_height)
+            one_line = min(height for _, height in heights)
+            assert statement > 1.5 * one_line  # the narrow window does wrap the long cells
+            assert all(height < 1.5 * one_line for _, height in heights), heights
         finally:
             browser.close()
