@@ -1,7 +1,8 @@
 """The admin API under /__mock/ (described in spec/admin-openapi.yaml, outside the contract).
 
-Every route but the health check and this API's own document needs the start-up token
-(mock/guard.py). The proxy serves the health check and the journal routes only.
+Every route but the health check, the console's static page and this API's own document needs
+the start-up token (mock/guard.py). The proxy serves the health check, the console and the
+journal routes only.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ from .sessions import Session, SessionPool
 __all__ = ["admin_app", "HEALTH_PATH", "NotReady"]
 
 HEALTH_PATH = "/__mock/health"
+MAX_JOURNAL_READ = 1000
+MAX_PRESETS_BODY = 64 * 1024
 
 
 class NotReady(Exception):
     """A part the server needs does not answer (the message says which and why)."""
-
-MAX_JOURNAL_READ = 1000
-MAX_PRESETS_BODY = 64 * 1024
 
 
 def _time(ts: float) -> str:
