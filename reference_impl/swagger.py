@@ -30,12 +30,14 @@ __all__ = ["ServedSwaggerUI", "SWAGGER_UI_DOCUMENT", "HIDDEN_SCHEMES"]
 
 SWAGGER_UI_DOCUMENT = "/swagger-ui.json"  # under the Swagger UI path: /docs/swagger-ui.json
 HIDDEN_SCHEMES = ("StreamTicket",)
-# The password flow's rows Swagger UI 4 always draws (client id, secret and where to send them);
-# each is the element whose direct child is the field's label.
+# The password flow's rows Swagger UI 4 always draws (client id, secret and where to send them;
+# each is the element whose direct child is the field's label), and its text about scopes (the
+# contract's flow has none).
 _DIALOG_STYLE = """<style>
 .auth-container :has(> label[for="client_id"]),
 .auth-container :has(> label[for="client_secret"]),
-.auth-container :has(> label[for="password_type"]) { display: none; }
+.auth-container :has(> label[for="password_type"]),
+.modal-ux .scope-def { display: none; }
 </style>"""
 
 

@@ -37,6 +37,7 @@ def test_the_authorize_dialog_is_a_password_sign_in(server, artefacts):
             for field in ("#client_id", "#client_secret", "#password_type"):
                 expect(dialog.locator(field)).to_be_hidden()
             assert "StreamTicket" not in dialog.inner_text()
+            expect(dialog.get_by_text("Scopes are used to grant")).to_be_hidden()  # none here
             assert dialog.locator(".auth-container").count() == 1
             page.screenshot(path=str(artefacts / "authorize-dialog.png"))
             dialog.locator("#oauth_username").fill("alice")
