@@ -90,7 +90,8 @@ def interrupted_result(config: Config, seen: list[RequirementResult], started: f
     every requirement not reached is skipped."""
     done = {r.requirement.id: r for r in seen}
     _, requirements = load()
-    reason = f"not judged: {crash}" if crash else "interrupted"
+    # One short line per row; the cause is the run's own note (`crash`), shown once.
+    reason = "not judged: the deployment stopped answering" if crash else "interrupted"
     results = [done.get(r.id) or RequirementResult(requirement=r, outcome=Outcome.SKIP, reason=reason)
                for r in requirements]
     try:
@@ -131,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         progress.stop()
         if isinstance(exc, ConnectionProblem) and progress.results:
             # The deployment went away mid-run: the verdicts reached so far are still reported.
-            write_reports(config, interrupted_result(config, progress.results, started, crash=str(exc)))
+            crash = f"the deployment stopped answering during the run: {getattr(exc, 'what', exc)}"
+            write_reports(config, interrupted_result(config, progress.results, started, crash=crash))
         print(redact(f"chat-contract check: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

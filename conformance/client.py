@@ -83,7 +83,7 @@ class Client:
             raw = self.http.request(method, path, headers=all_headers, **kwargs)
         except httpx.TransportError as exc:
             raise ConnectionProblem(
-                f"{method} {self.base_url}{path} failed: {exc.__class__.__name__}: {exc}. "
+                f"{method} {self.base_url}{path} failed: {exc.__class__.__name__}: {exc}",
                 "Check that --base-url points at a running deployment."
             ) from exc
         self.last, self.last_at = Response(raw, record(raw)), time.monotonic()

@@ -35,7 +35,11 @@ class ConfigurationError(SuiteError):
 
 
 class ConnectionProblem(ConfigurationError):
-    """The deployment could not be reached."""
+    """The deployment could not be reached; `hint` (in the message) says what to check first."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(f"{what}. {hint}" if hint else what)
+        self.what = what  # without the hint: after a crash mid-run, the base URL was right
 
 
 class CredentialsProblem(ConfigurationError):

@@ -147,7 +147,7 @@ def run(config: Config, progress: Progress = lambda _: None) -> RunResult:
                     result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP, reason="not selected")
                 elif crash and not found:
                     result = RequirementResult(requirement=requirement, outcome=Outcome.SKIP,
-                                               reason=f"not judged: the engine crashed ({crash})", duration=elapsed)
+                                               reason="not judged: the engine crashed", duration=elapsed)
                 else:
                     result = RequirementResult(requirement=requirement, outcome=Outcome.FAIL if found else Outcome.PASS,
                                                findings=found, duration=elapsed)

@@ -52,7 +52,8 @@ from .hosts import LOCAL_HOSTS, HostGuard
 from .swagger import ServedSwaggerUI
 from .errors import (ApiError, JsonErrorsMiddleware, UndecodableBody,
                      Unauthorized, send_error)
-from .mock.admin import admin_app
+from .mock.admin import NotReady, admin_app
+from .mock.presets import Presets
 from .mock.canned import Catalogue
 from .mock.conformity import ResponseChecker
 from .mock.guard import AdminGuard, admin_token
@@ -305,12 +306,14 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     validator = ContractValidator(contract)
     offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue)
     state.journal = Journal()
+    paths = PathTable(contract["paths"])
+    presets = _presets(contract, paths)
     state.sessions = SessionPool(
         state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
         make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
                                    settings, state.fixture_users,
                                    throttle=state.throttle),  # one count, every session
-        on_evict=state.journal.forget)
+        on_evict=lambda name: (state.journal.forget(name), presets.forget(name)))
 
     def clean_up() -> None:
         offload.close()
@@ -351,14 +354,13 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     mw = cx.middleware
     mw.app, mw.middleware_stack = mw._build_middleware_stack()
     _enter_routes_directly(mw.middleware_stack)
-    paths = PathTable(contract["paths"])
     mock = MockLayer(JsonErrorsMiddleware(MethodGuard(cx, paths), paths.allow),
-                     admin=AdminGuard(JsonErrorsMiddleware(admin_app(state.journal,
-                                                                     state.sessions)),
-                                      settings.mock_token),
+                     admin=AdminGuard(JsonErrorsMiddleware(admin_app(
+                         state.journal, state.sessions, ready=lambda: _ready(state.store),
+                         presets=presets)), settings.mock_token),
                      pool=state.sessions, journal=state.journal,
                      checker=_once(lambda: ResponseChecker(contract)),
-                     check_rate=settings.check_rate)
+                     check_rate=settings.check_rate, presets=presets)
     asgi = CORSMiddleware(
         mock, allow_origin_regex=CORS_ORIGINS, allow_origins=list(settings.cors_origins),
         allow_credentials=True,
@@ -393,6 +395,24 @@ def _enter_routes_directly(stack: list[Any]) -> None:
         raise RuntimeError("expected one RoutingMiddleware in Connexion's middleware stack")
     for mount in routing[0].router.routes:  # one Mount per API; the contract is one API
         mount.app = ConnexionRoutes(mount.app)
+
+
+def _presets(contract: dict[str, Any], paths: PathTable) -> Presets:
+    """Prefer presets per session, keyed by the operation a request's method and path mean."""
+    ids = {(template, method.upper()): op["operationId"]
+           for template, item in contract["paths"].items() for method, op in item.items()
+           if isinstance(op, dict) and "operationId" in op}
+
+    def operation_of(method: str, path: str) -> str | None:
+        found = paths.match(path)
+        return ids.get((found.template, method)) if found is not None else None
+    return Presets(list(ids.values()), operation_of)
+
+
+def _ready(store: Store) -> dict[str, str]:
+    if not store.answers():
+        raise NotReady("the database does not answer")
+    return {"store": "ok"}
 
 
 def _once(build):

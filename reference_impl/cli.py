@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--db", help="SQLite file to persist state across restarts "
                                 "(default: in memory)")
-    p.add_argument("--fixtures", help="folder holding seed.yaml (default: the bundled fixtures)")
+    p.add_argument("--fixtures", help="folder holding seed.yaml, or a recording made by "
+                                      "`chat-contract proxy --record FILE` (default: the "
+                                      "bundled fixtures)")
     p.add_argument("--data-dir", help="where attachment bytes are kept "
                                       "(default: <db>.files, or a temporary folder)")
     p.add_argument("--token-delay", type=float, default=0.005,
@@ -155,10 +157,12 @@ def _serve_reloading(args: argparse.Namespace, argv: list[str]) -> None:
     from chat_contract.resources import fixtures_dir, spec_dir
     os.environ[_ARGS_VARIABLE] = json.dumps(argv)  # the reloaded process builds from these
     fixtures = Path(args.fixtures) if args.fixtures else fixtures_dir()
+    if fixtures.is_file():  # a recording: its folder is watched
+        fixtures = fixtures.parent
     uvicorn.run("reference_impl.cli:build_app_from_env", factory=True, host=args.host,
                 port=args.port, reload=True, access_log=False, log_config=log_config(),
                 reload_dirs=[str(spec_dir()), str(fixtures)],
-                reload_includes=["*.yaml", "*.yml", "*.json", "*.txt", "*.md"],
+                reload_includes=["*.yaml", "*.yml", "*.json", "*.jsonl", "*.txt", "*.md"],
                 reload_excludes=["*.py"], **_connection_settings(args))
 
 
@@ -195,7 +199,15 @@ def main(argv: list[str]) -> int:
     from .app import DOCS_PATH, create_app
     from .services import replies
     from .mock.guard import TOKEN_VARIABLE
-    app, state = create_app(_settings_from(args))
+    from .recorded_seed import NotARecording
+    if args.fixtures and not Path(args.fixtures).exists():
+        print(f"chat-contract serve: --fixtures {args.fixtures} does not exist", file=sys.stderr)
+        return 2
+    try:
+        app, state = create_app(_settings_from(args))
+    except NotARecording as exc:
+        print(f"chat-contract serve: --fixtures: {exc}", file=sys.stderr)
+        return 2
     # Workers build their own app: they read the same admin token from the environment.
     os.environ[TOKEN_VARIABLE] = state.settings.mock_token
     # Before any worker serves: replies a previous run left half-written are ended now.
@@ -207,6 +219,7 @@ def main(argv: list[str]) -> int:
         print(f"  {u['username']} / {u['password']}", flush=True)
     print(f"Mock admin API at {base}/__mock/ - send X-Mock-Token: {state.settings.mock_token}",
           flush=True)
+    print(f"Mock console at {base}/__mock/console#token={state.settings.mock_token}", flush=True)
     if ended:
         print(f"Ended {ended} reply(ies) interrupted by the previous stop", flush=True)
     if args.reload:

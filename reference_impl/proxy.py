@@ -31,11 +31,12 @@ from .errors import ApiError, JsonErrorsMiddleware, RequestValidationError, send
 from .mock.admin import admin_app
 from .mock.guard import AdminGuard, admin_token
 from .mock.conformity import ResponseChecker
-from .mock.journal import Journal
+from .mock.journal import BODY_LIMIT, Body, Journal
 from .mock.layer import ADMIN_PREFIX, CAPTURE_LIMIT
 from .mock.sessions import DEFAULT
 from .offload import HelperBusy, Offload
 from .proxy_target import UpstreamBase
+from .recording import Recorder
 from .routing import specificity
 from .validation import ContractValidator, OperationSpec
 
@@ -86,7 +87,8 @@ def _request_violations(exc: ApiError) -> list[str]:
 class Proxy:
     def __init__(self, upstream: str, contract: dict[str, Any], *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 timeout: float = 60.0, mock_token: str | None = None) -> None:
+                 timeout: float = 60.0, mock_token: str | None = None,
+                 recorder: Recorder | None = None) -> None:
         self.mock_token = admin_token(mock_token)
         self.upstream = upstream.rstrip("/")
         self.base = UpstreamBase(upstream)  # the only host requests are sent to
@@ -96,6 +98,7 @@ class Proxy:
         self.checker = ResponseChecker(contract)
         self.operations = _Operations(contract)
         self.journal = Journal()
+        self.recorder = recorder  # --record FILE: every relayed exchange, secrets redacted
         self.admin = AdminGuard(JsonErrorsMiddleware(admin_app(self.journal, None)),
                                 self.mock_token)
         self.client = httpx.AsyncClient(transport=transport, timeout=timeout,
@@ -145,16 +148,23 @@ class Proxy:
             violations.append(f"upstream unreachable: {type(exc).__name__}")
             await send_error(send, ApiError(f"Upstream {self.upstream} unreachable: {exc}",
                                             status=502))
-            self._record(session, scope, query, 502, started, violations)
+            self._record(session, scope, query, 502, started, violations,
+                         Body.of(header_map.get("content-type", ""), body))
             return
         try:
-            await self._relay(scope, header_map, query, response, violations, send)
+            answered = await self._relay(scope, header_map, query, response, violations, send)
         finally:
             await response.aclose()
-        self._record(session, scope, query, response.status_code, started, violations)
+        self._record(session, scope, query, response.status_code, started, violations,
+                     Body.of(header_map.get("content-type", ""), body),
+                     answered._replace(data=answered.data[:BODY_LIMIT]))
+        if self.recorder is not None:
+            self._write_recording(scope, header_map, query, response.status_code, body,
+                                  answered)
 
     async def _relay(self, scope: Scope, request_headers: dict[str, str], query: str,
-                     response: httpx.Response, violations: list[str], send: Send) -> None:
+                     response: httpx.Response, violations: list[str], send: Send) -> Body:
+        """Pass the response on; what it was (all of it, up to CAPTURE_LIMIT bytes)."""
         out = {k.lower(): v for k, v in response.headers.items()}
         # As the bytes that came (httpx decodes a UTF-8 value, which latin-1 cannot re-encode).
         out_list = [(k, v) for k, v in response.headers.raw
@@ -179,15 +189,17 @@ class Proxy:
                     size += len(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+            events = b"".join(kept)
             if size < CAPTURE_LIMIT:
-                violations += self.checker.check(*check, out, b"".join(kept), part="events")
-            return
+                violations += self.checker.check(*check, out, events, part="events")
+            return Body(out.get("content-type", ""), events, size)
         body = await response.aread()
         violations += self.checker.check(*check, out, body)
         out_list.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": out_list + self._headers(violations)})
         await send({"type": "http.response.body", "body": body})
+        return Body(out.get("content-type", ""), body, len(body))
 
     @staticmethod
     def _headers(violations: list[str]) -> list[tuple[bytes, bytes]]:
@@ -232,10 +244,24 @@ class Proxy:
         return []
 
 
+    def _write_recording(self, scope: Scope, headers: dict[str, str], query: str, status: int,
+                         body: bytes, answered: Body) -> None:
+        operation_id, _ = self.operations.find(scope["method"], scope["path"])
+        if operation_id is None:
+            return  # not an operation of the contract (a favicon, a CORS preflight)
+        self.recorder.write(
+            user=self.recorder.user(headers.get("authorization", ""), query),
+            method=scope["method"], path=scope["path"], query=query, operation=operation_id,
+            status=status, request=(headers.get("content-type", ""), body),
+            # A stream longer than CAPTURE_LIMIT was not kept whole: recorded by size only.
+            response=(str(answered.media_type),
+                      answered.data if len(answered.data) == answered.size else b""))
+
     def _record(self, session: str, scope: Scope, query: str, status: int, started: float,
-                violations: list[str]) -> None:
+                violations: list[str], request: Body = Body(), response: Body = Body()) -> None:
         self.journal.record(session, time.time(), scope["method"], scope["path"], query,
-                            status, (time.perf_counter() - started) * 1000, violations)
+                            status, (time.perf_counter() - started) * 1000, violations,
+                            request, response)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -248,6 +274,8 @@ class Proxy:
                 if self._helper is not None:
                     self._helper.cancel()
                 self.offload.close()
+                if self.recorder is not None:
+                    self.recorder.close()
                 await self.client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

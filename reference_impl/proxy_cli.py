@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -21,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds to wait on the upstream (default 60)")
     p.add_argument("--consumer-profiles", metavar="DIR",
                    help="write a consumer profile per frontend to DIR/<consumer>.yaml (docs/consumers.md)")
+    p.add_argument("--record", metavar="FILE",
+                   help="append every relayed exchange to FILE (JSON Lines, secrets redacted); "
+                        "`chat-contract serve --fixtures FILE` seeds a server from it")
     return p
 
 
@@ -36,12 +41,26 @@ def main(argv: list[str]) -> int:
     from .connection_guard import protocol
     from .contract import load_contract
     from .edge import Edge
+    from .mock.guard import TOKEN_VARIABLE
     from .proxy import Proxy
-    proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout)
+    recorder = None
+    if args.record:
+        from .recording import Recorder
+        try:
+            recorder = Recorder(Path(args.record))
+        except OSError as exc:
+            print(f"chat-contract proxy: --record {args.record}: {exc.strerror}", file=sys.stderr)
+            return 2
+    proxy = Proxy(args.upstream, load_contract(), timeout=args.timeout, recorder=recorder)
     base = f"http://{args.host}:{args.port}"
     print(f"Validating proxy on {base} -> {args.upstream}; journal at {base}/__mock/journal",
           flush=True)
-    print(f"Admin API token (send it as X-Mock-Token): {proxy.mock_token}", flush=True)
+    # The same variable as the server's: one exported token reads both journals.
+    shown = f"the value of {TOKEN_VARIABLE}" if os.environ.get(TOKEN_VARIABLE) else proxy.mock_token
+    print(f"Admin API token (send it as X-Mock-Token): {shown}", flush=True)
+    print(f"Console at {base}/__mock/console (paste the token)", flush=True)
+    if recorder is not None:
+        print(f"Recording every exchange to {args.record} (secrets redacted)", flush=True)
     # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
     # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
     app = Edge(proxy, nosniff=False, log=sys.stdout)

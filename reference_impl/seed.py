@@ -1,4 +1,5 @@
-"""Load fixtures/seed.yaml into the store; idempotent (fixed ids, INSERT OR IGNORE)."""
+"""Load fixtures/seed.yaml (or a recording: recorded_seed.py) into the store; idempotent
+(fixed ids, INSERT OR IGNORE)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from .store import Store
 __all__ = ["load", "read_seed"]
 
 
-def read_seed(folder: Path) -> dict[str, Any]:
-    with open(folder / "seed.yaml", encoding="utf-8") as fh:
+def read_seed(source: Path) -> dict[str, Any]:
+    """A folder's seed.yaml, or a recording made by `chat-contract proxy --record`."""
+    if source.is_file():
+        from .recorded_seed import seed_from_recording
+        return seed_from_recording(source)
+    with open(source / "seed.yaml", encoding="utf-8") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 

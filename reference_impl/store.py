@@ -262,6 +262,13 @@ class Store:
         finally:
             fcntl.flock(writers, fcntl.LOCK_UN)
 
+    def answers(self) -> bool:
+        """Readiness: the database serves a query (the health check, mock/admin.py)."""
+        try:
+            return self.one("SELECT 1 AS ok") is not None
+        except sqlite3.Error:
+            return False
+
     def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         with self._lock, _busy_is_503():
             return self.conn.execute(sql, args).fetchone()

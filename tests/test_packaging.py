@@ -25,3 +25,17 @@ def test_the_contract_and_fixtures_are_package_data():
         "chat_contract.spec": "spec",
         "chat_contract.fixtures": "fixtures",
     }
+
+
+def test_the_servers_own_data_files_are_package_data():
+    """The console's page (reference_impl/mock/console.html) ships with an installed server."""
+    import fnmatch
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = config["tool"]["setuptools"]["package-data"]
+    files = [f for f in (ROOT / "reference_impl").rglob("*")
+             if f.is_file() and f.suffix not in (".py", ".pyc") and "__pycache__" not in f.parts]
+    assert files
+    for file in files:
+        package = ".".join(file.parent.relative_to(ROOT).parts)
+        assert any(fnmatch.fnmatch(file.name, pattern) for pattern in data.get(package, [])), file

@@ -1,7 +1,8 @@
 """The admin API under /__mock/ (described in spec/admin-openapi.yaml, outside the contract).
 
-No token: it is served only on the socket the server listens on (127.0.0.1 unless --host says
-otherwise), for the developer on that machine. The proxy serves the journal routes only.
+Every route but the health check, the console's static page and this API's own document needs
+the start-up token (mock/guard.py). The proxy serves the health check, the console and the
+journal routes only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,13 +18,21 @@ from starlette.routing import Route, Router
 
 from chat_contract.resources import spec_dir
 
-from ..errors import ApiError, error_response
+from ..errors import ApiError, NotFound, ServiceUnavailable, error_response
+from .console import CONSOLE, CONSOLE_PATH
 from .journal import Journal
+from .presets import Presets
 from .sessions import Session, SessionPool
 
-__all__ = ["admin_app"]
+__all__ = ["admin_app", "HEALTH_PATH", "NotReady"]
 
+HEALTH_PATH = "/__mock/health"
 MAX_JOURNAL_READ = 1000
+MAX_PRESETS_BODY = 64 * 1024
+
+
+class NotReady(Exception):
+    """A part the server needs does not answer (the message says which and why)."""
 
 
 def _time(ts: float) -> str:
@@ -55,7 +64,19 @@ def _guarded(endpoint):
     return wrapper
 
 
-def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
+def admin_app(journal: Journal, pool: SessionPool | None,
+              ready: Callable[[], dict[str, str]] = dict, presets: Presets | None = None
+              ) -> Router:
+    """`ready()` names what it checked (`{"store": "ok"}`) or raises NotReady; the proxy
+    passes no `pool` (no sessions, snapshots or presets)."""
+    async def health(request: Request) -> Response:
+        # Polled without credentials by load balancers: a constant cost (one `SELECT 1`).
+        try:
+            checks = ready()
+        except NotReady as exc:
+            raise ServiceUnavailable(f"Not ready: {exc}", 5) from exc
+        return _json({"status": "ok", "checks": checks})
+
     async def read_journal(request: Request) -> Response:
         q = request.query_params
         limit = q.get("limit", "100")
@@ -68,6 +89,20 @@ def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
         return _json({"items": journal.read(q.get("session"), int(limit),
                                             violations == "true")})
 
+    async def read_entry(request: Request) -> Response:
+        seq = request.path_params["seq"]
+        # ASCII digits, few of them (Starlette's int convertor would take 5,000 and fail).
+        if not re.fullmatch(r"[0-9]{1,18}", seq):
+            raise ApiError("seq must be a journal entry's number (digits)", status=400)
+        found = journal.entry(int(seq))
+        if found is None:
+            raise NotFound(f"No journal entry {seq} (gone, or never recorded)")
+        return _json(found)
+
+    async def console(request: Request) -> Response:
+        return Response(CONSOLE.page, media_type="text/html; charset=utf-8",
+                        headers=CONSOLE.headers)
+
     async def clear_journal(request: Request) -> Response:
         journal.clear(request.query_params.get("session"))
         return Response(status_code=204)
@@ -76,15 +111,19 @@ def admin_app(journal: Journal, pool: SessionPool | None) -> Router:
         return Response((spec_dir() / "admin-openapi.yaml").read_bytes(),
                         media_type="application/yaml")
 
-    routes = [Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
+    routes = [Route(HEALTH_PATH, _guarded(health), methods=["GET"]),
+              Route("/__mock/journal", _guarded(read_journal), methods=["GET"]),
+              Route("/__mock/journal/{seq}", _guarded(read_entry), methods=["GET"]),
+              Route(CONSOLE_PATH, console, methods=["GET"]),
               Route("/__mock/journal", _guarded(clear_journal), methods=["DELETE"]),
               Route("/__mock/openapi.yaml", admin_spec, methods=["GET"])]
     if pool is not None:
-        routes += _session_routes(pool, journal)
+        routes += _session_routes(pool, journal, presets)
     return Router(routes)
 
 
-def _session_routes(pool: SessionPool, journal: Journal) -> list[Route]:
+def _session_routes(pool: SessionPool, journal: Journal, presets: Presets | None
+                    ) -> list[Route]:
     async def list_sessions(request: Request) -> Response:
         return _json({"items": [_session(s) for s in pool.sessions()],
                       "max_sessions": pool.max_sessions})
@@ -114,8 +153,35 @@ def _session_routes(pool: SessionPool, journal: Journal) -> list[Route]:
         pool.delete_snapshot(p["session"], p["snapshot"])
         return Response(status_code=204)
 
+    async def read_presets(request: Request) -> Response:
+        pool.require_enabled()
+        return _json(_presets(request.path_params["session"]))
+
+    async def put_presets(request: Request) -> Response:
+        pool.require_enabled()
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_PRESETS_BODY:
+                raise ApiError(f"The body is over {MAX_PRESETS_BODY} bytes", status=413)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError("The body must be JSON: {\"items\": [{\"operation\": ..., "
+                           "\"prefer\": ...}]}", status=400) from exc
+        if not isinstance(body, dict) or set(body) != {"items"}:
+            raise ApiError("The body must be an object with one key, items", status=400)
+        presets.put(request.path_params["session"], body["items"])
+        return _json(_presets(request.path_params["session"]))
+
+    def _presets(session: str) -> dict[str, Any]:
+        return {"items": presets.get(session), "operations": presets.operations}
+
     base = "/__mock/sessions/{session}"
-    return [
+    preset_routes = [] if presets is None else [
+        Route(base + "/presets", _guarded(read_presets), methods=["GET"]),
+        Route(base + "/presets", _guarded(put_presets), methods=["PUT"])]
+    return preset_routes + [
         Route("/__mock/sessions", _guarded(list_sessions), methods=["GET"]),
         Route(base, _guarded(get_session), methods=["GET"]),
         Route(base, _guarded(delete_session), methods=["DELETE"]),

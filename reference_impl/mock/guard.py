@@ -10,7 +10,9 @@ locks, as Jupyter does it (docs/mock-controls.md, "Who may use the admin API"):
 - a request whose `Origin` is not the server's own is refused before the token is looked at,
   so even a page holding the token cannot drive the admin API from another origin.
 
-The admin API's own OpenAPI document stays readable by anyone: it describes, it holds no data.
+The admin API's own OpenAPI document, the health check and the console's static page
+(mock/console.py) stay open to anyone: they hold no data, and load balancers poll the health
+check without a token. What the console shows, it reads with the token.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ __all__ = ["AdminGuard", "admin_token", "TOKEN_HEADER", "TOKEN_VARIABLE"]
 
 TOKEN_HEADER = "X-Mock-Token"
 TOKEN_VARIABLE = "CHAT_CONTRACT_MOCK_TOKEN"
-OPEN_PATHS = {"/__mock/openapi.yaml"}
+# Open to anyone: they describe, report liveness or are a static page, and hold no data.
+OPEN_PATHS = {"/__mock/openapi.yaml", "/__mock/health", "/__mock/console"}
 
 
 def admin_token(explicit: str | None = None) -> str:

@@ -3,6 +3,11 @@
 An entry is appended as one tuple, so recording costs about a microsecond; the dicts the admin
 API returns are built only when read.
 
+An entry also keeps the first BODY_LIMIT bytes of the request and response bodies, with their
+media types, for the console (mock/console.html); `entry(seq)` returns them with secrets
+redacted (mock/redact.py). They are redacted when read, not when recorded: a request pays for
+keeping a reference to bytes it already holds, not for parsing them.
+
 Bounds: an entry's path and query are cut at FIELD_LIMIT characters each (a note says how many
 more there were), its violations at 20 of 500 characters each; the journal as a whole keeps at
 most `max_bytes` (MAX_BYTES: the strings it holds plus a fixed estimate per entry and per
@@ -17,19 +22,40 @@ import itertools
 import threading
 from collections import deque
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Journal", "LIMIT", "MAX_BYTES", "FIELD_LIMIT"]
+from .redact import body_view, query_view
+
+__all__ = ["Journal", "Body", "LIMIT", "MAX_BYTES", "FIELD_LIMIT", "BODY_LIMIT"]
 
 LIMIT = 1000
 MAX_BYTES = 8 * 1024 * 1024
 FIELD_LIMIT = 2048            # characters of a path or a query kept
+BODY_LIMIT = 8192             # bytes of a request or response body kept
 ENTRY_COST = 400              # bytes an entry costs besides its strings (tuple, floats, order)
 SESSION_COST = 1200           # bytes a session's own deque and dict slot cost
 _VIOLATIONS, _VIOLATION_CHARS = 20, 500
 _NONE: list[str] = []  # shared by entries without violations (never changed)
 _FIELDS = ("seq", "time", "session", "method", "path", "query", "status", "latency_ms",
            "checked", "violations")
+
+
+class Body(NamedTuple):
+    """A body as recorded: its media type, its first BODY_LIMIT bytes, and its whole size.
+
+    mock/layer.py records plain tuples in this order, the media type as the bytes it came as.
+    """
+
+    media_type: str | bytes = ""
+    data: bytes = b""
+    size: int = 0
+
+    @classmethod
+    def of(cls, media_type: str, data: bytes) -> "Body":
+        return cls(media_type, data[:BODY_LIMIT], len(data))
+
+
+_EMPTY = Body()
 
 
 def _rfc3339(when: float) -> str:
@@ -40,6 +66,14 @@ def _clip(text: str, most: int) -> str:
     if len(text) <= most:
         return text
     return f"{text[:most]}...[{len(text) - most} more characters truncated]"
+
+
+def _listed(row: tuple) -> dict[str, Any]:
+    # The time is kept as a float (cheap to record) and written as RFC 3339 when read, as
+    # every other time of both contracts is; a stream ticket in a query is redacted.
+    listed = dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:10]))
+    listed["query"] = query_view(listed["query"])
+    return listed
 
 
 class Journal:
@@ -54,12 +88,13 @@ class Journal:
         self._lock = threading.Lock()  # the proxy and tests may record from threads
 
     def record(self, session: str, when: float, method: str, path: str, query: str,
-               status: int, latency_ms: float, violations: list[str] | None) -> None:
+               status: int, latency_ms: float, violations: list[str] | None,
+               request: Body = _EMPTY, response: Body = _EMPTY) -> None:
         """`violations` None means the response was not checked against the contract."""
         if len(path) > FIELD_LIMIT or len(query) > FIELD_LIMIT:
             path, query = _clip(path, FIELD_LIMIT), _clip(query, FIELD_LIMIT)
         found = _NONE
-        size = ENTRY_COST + len(path) + len(query)
+        size = ENTRY_COST + len(path) + len(query) + len(request[1]) + len(response[1])
         if violations:
             found = [_clip(v, _VIOLATION_CHARS) for v in violations[:_VIOLATIONS]]
             size += sum(map(len, found))
@@ -70,7 +105,8 @@ class Journal:
                 self._bytes += SESSION_COST + len(session)
             seq = next(self._seq)
             entries.append((seq, when, session, method, path, query, status,
-                            round(latency_ms, 3), violations is not None, found, size))
+                            round(latency_ms, 3), violations is not None, found, request,
+                            response, size))
             self._order.append((seq, session))
             self._bytes += size
             if len(entries) > self.limit:
@@ -106,10 +142,16 @@ class Journal:
                 rows = list(reversed(self._entries.get(session, ())))
         if violations_only:
             rows = [r for r in rows if r[9]]
-        # The time is kept as a float (cheap to record) and written as RFC 3339 when read, as
-        # every other time of both contracts is.
-        return [dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:10]))
-                for row in rows[:limit]]
+        return [_listed(row) for row in rows[:limit]]
+
+    def entry(self, seq: int) -> dict[str, Any] | None:
+        """One entry with its request and response bodies, secrets redacted; None if gone."""
+        with self._lock:
+            row = next((e for entries in self._entries.values() for e in entries
+                        if e[0] == seq), None)
+        if row is None:
+            return None
+        return {**_listed(row), "request": body_view(row[10]), "response": body_view(row[11])}
 
     def clear(self, session: str | None = None) -> None:
         with self._lock:

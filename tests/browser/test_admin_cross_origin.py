@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from chat_contract.bench.servers import Server, answers, free_port
-
+from .conftest import running
 from .test_cross_origin_stream import CHROMIUM, page_origin, page_result  # noqa: F401
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -23,13 +22,9 @@ TOKEN = "browser-test-admin-token"
 
 @pytest.fixture
 def mock(monkeypatch) -> Iterator[str]:
-    import sys
-
     monkeypatch.setenv("CHAT_CONTRACT_MOCK_TOKEN", TOKEN)
-    port = free_port()
-    command = [sys.executable, "-m", "chat_contract.cli", "serve", "--port", str(port)]
-    with Server("reference", command, port, answers("/api/v1/users/me", statuses={401})) as server:
-        yield server.base_url
+    with running("serve") as base_url:
+        yield base_url
 
 
 def test_a_page_on_another_origin_can_neither_reset_nor_read(page_origin, mock):  # noqa: F811

@@ -174,7 +174,7 @@ def test_html_failing_rows_link_to_their_detail(tmp_path):
     page = html.render(result)
     failed = [r.requirement.id for r in result.failed]
     assert failed == ["CONV-007"]
-    assert "<td><a href='#CONV-007'>CONV-007</a></td>" in page and "<section id='CONV-007'>" in page
+    assert "<td class='id'><a href='#CONV-007'>CONV-007</a></td>" in page and "<section id='CONV-007'>" in page
     passed = next(r.requirement.id for r in result.results if r.outcome.value == "pass")
     assert f"href='#{passed}'" not in page
     assert "Left on the deployment" in page

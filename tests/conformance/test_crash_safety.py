@@ -80,16 +80,26 @@ def test_a_deployment_that_stops_answering_mid_run_exits_2_with_the_reports_so_f
     from conformance.errors import ConnectionProblem
 
     def server_gone(ctx):  # noqa: ANN001 - the deployment dies while this requirement runs
-        raise ConnectionProblem("POST /api/v1/conversations failed: ConnectError: Connection refused")
+        raise ConnectionProblem("POST /api/v1/conversations failed: ConnectError: Connection refused",
+                                "Check that --base-url points at a running deployment.")
 
     monkeypatch.setitem(REGISTRY, "CONV-002", server_gone)
     monkeypatch.setattr("conformance.runner._still_answers", lambda ctx: False)
-    report = tmp_path / "r.json"
+    report, page = tmp_path / "r.json", tmp_path / "r.html"
     with ServerThread(build_app(frozenset())) as server:
         code = main(["--base-url", server.url, *FLAGS, "--profile", "smoke", "--only", "conversations",
-                     "--json", str(report)])
+                     "--json", str(report), "--html", str(page)])
     assert code == 2
     assert "Connection refused" in capsys.readouterr().err
-    outcomes = {r["id"]: r["outcome"] for r in json.loads(report.read_text())["requirements"]}
+    data = json.loads(report.read_text())
+    outcomes = {r["id"]: r["outcome"] for r in data["requirements"]}
     assert outcomes["CONV-001"] == "pass"  # judged before the deployment went away
     assert outcomes["CONV-002"] == "skip"
+    # The cause is said once, without the advice to check --base-url (it was right); each
+    # row it left unjudged says so in one short line.
+    assert data["crash"].startswith("the deployment stopped answering during the run: POST")
+    html = page.read_text()
+    assert html.count("Connection refused") == 1 and "--base-url points" not in html
+    reasons = {r["reason"] for r in data["requirements"] if r["outcome"] == "skip" and r["id"] != "CONV-001"}
+    assert "not judged: the deployment stopped answering" in reasons
+    assert all("Connection refused" not in reason for reason in reasons)

@@ -9,6 +9,12 @@ Conventions (the docs follow them; tests/docs/test_docs.py enforces them):
   the doc shows it, and the first line is compared by shape: an `HTTP/1.1 NNN` status, the
   first key of a JSON object, an SSE `id:`/`event:` line or a leading 3-digit status must
   match. Any other block runs line by line as a script.
+- Documented JSON output is compared by content too (`content_problem`): every key and value
+  shown must be what the server sent, and an object shows all its keys unless it ends (or
+  goes on) with `...`; a string ending in `...` is a prefix; a listing cut short with `...`
+  leaves its open objects and arrays open. Values that differ from run to run (keys named
+  `id`, `*_id`, `*_at`, `time`, `latency_ms`, tokens, a share's `public_path`) are compared
+  by type only. Text after the JSON on its line (curl's `-w` output) must match too.
 - All the blocks of one document run in order in one bash session with `set -u`, so a
   variable a block uses must be set by an earlier block of the same document.
 - Addresses: the test starts `chat-contract serve` on a free port and rewrites the
@@ -25,6 +31,7 @@ Conventions (the docs follow them; tests/docs/test_docs.py enforces them):
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,3 +121,114 @@ def shape_problem(expected: list[str], actual: str) -> str | None:
     if code:
         return None if got.split()[:1] == [code[1]] else f"expected {code[1]}"
     return None
+
+
+MORE = "\u2026more"  # stands for the `...` of a listing: more keys or items may follow
+VOLATILE = re.compile(r"^(id|.*_id|.*_at|time|latency_ms|access_token|token|ticket|public_path)$")
+
+
+def _listing_to_json(text: str) -> str | None:
+    """The documented JSON with each `...` elision made a MORE marker; None if not JSON-like."""
+    out, stack, i, in_string = [], [], 0, False
+    while i < len(text):
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\":
+                out.append(text[i + 1:i + 2])
+                i += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("...", i):
+            before = "".join(out).rstrip()[-1:]
+            if not stack or before not in "{[,":
+                return None
+            out.append(f'"{MORE}": 0' if stack[-1] == "{" else f'"{MORE}"')
+            i += 3
+            continue
+        elif char in "{[":
+            stack.append(char)
+            out.append(char)
+        elif char in "}]":
+            if not stack:
+                return None
+            stack.pop()
+            out.append(char)
+        else:
+            out.append(char)
+        i += 1
+    if stack:  # cut short: every container still open may hold more
+        if not "".join(out).rstrip().endswith((f'"{MORE}": 0', f'"{MORE}"')):
+            return None
+        tail = ""
+        for n, opened in enumerate(reversed(stack)):
+            if n:
+                tail += f', "{MORE}": 0' if opened == "{" else f', "{MORE}"'
+            tail += "}" if opened == "{" else "]"
+        out.append(tail)
+    return "".join(out)
+
+
+def _at(where: str) -> str:
+    return where.rstrip(".") or "the body"
+
+
+def _differences(shown, sent, where: str = "") -> list[str]:
+    """How the server's value differs from the documented one (`where`: the dotted path)."""
+    if isinstance(shown, dict):
+        if not isinstance(sent, dict):
+            return [f"{_at(where)}: expected an object, got {sent!r:.80}"]
+        found = []
+        for key, value in shown.items():
+            if key == MORE:
+                continue
+            if key not in sent:
+                found.append(f"{where}{key}: not sent")
+            elif VOLATILE.match(key) and value is not None:
+                if type(value) is not type(sent[key]) and not isinstance(value, dict):
+                    found.append(f"{where}{key}: expected a {type(value).__name__}, got {sent[key]!r:.80}")
+            else:
+                found += _differences(value, sent[key], f"{where}{key}.")
+        extra = sorted(set(sent) - set(shown))
+        if MORE not in shown and extra:
+            found.append(f"{_at(where)}: not shown: {', '.join(extra)}")
+        return found
+    if isinstance(shown, list):
+        if not isinstance(sent, list):
+            return [f"{_at(where)}: expected an array, got {sent!r:.80}"]
+        items = [item for item in shown if item != MORE]
+        if len(sent) < len(items) or (MORE not in shown and len(sent) != len(items)):
+            return [f"{_at(where)}: {len(items)} items shown, {len(sent)} sent"]
+        return [d for n, item in enumerate(items) for d in _differences(item, sent[n], f"{where}{n}.")]
+    if isinstance(shown, str) and shown.endswith("...") and isinstance(sent, str):
+        return [] if sent.startswith(shown[:-3]) else [f"{_at(where)}: {sent!r:.80} does not start with {shown[:-3]!r}"]
+    if shown != sent or type(shown) is not type(sent):
+        return [f"{_at(where)}: shown {shown!r:.80}, sent {sent!r:.80}"]
+    return []
+
+
+def content_problem(expected: list[str], actual: str) -> str | None:
+    """None when documented JSON output holds what the server sent (conventions above)."""
+    shown_text = "\n".join(expected).strip()
+    if not shown_text.startswith(("{", "[")):
+        return None
+    listing = _listing_to_json(shown_text)
+    if listing is None:
+        return None  # not a JSON listing (the shape was compared)
+    decoder = json.JSONDecoder()
+    try:
+        shown, end = decoder.raw_decode(listing)
+    except ValueError:
+        return None
+    try:
+        sent, sent_end = decoder.raw_decode(actual.strip())
+    except ValueError:
+        return f"expected JSON, got {actual[:120]!r}"
+    problems = _differences(shown, sent)
+    after_shown, after_sent = listing[end:].strip(), actual.strip()[sent_end:].strip()
+    if after_shown and after_shown != after_sent:
+        problems.append(f"expected {after_shown!r} after the JSON, got {after_sent!r}")
+    return "; ".join(problems[:5]) or None

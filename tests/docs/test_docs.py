@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .blocks import ROOT, SERVER_COMMAND, Block, blocks, documents, shape_problem
+from .blocks import ROOT, SERVER_COMMAND, Block, blocks, content_problem, documents, shape_problem
 
 # The blocks that cannot run here; each names its reason. Keep this small.
 MAX_SKIPPED = 4
@@ -135,7 +135,7 @@ def run_document(doc: Path, tmp_path: Path) -> list[str]:
         if rc != 0:
             problems.append(f"{block.where}: `{text}` exited {rc}: {output[-500:]!r}")
             continue
-        why = shape_problem(command.expected, output)
+        why = shape_problem(command.expected, output) or content_problem(command.expected, output)
         if why:
             problems.append(f"{block.where}: `{text}`: {why}, got {output[:300]!r}")
     return problems
@@ -199,3 +199,22 @@ def test_quick_start_test_command_is_what_ci_runs() -> None:
     ci = [line.replace(" --quiet", "") for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert second in ci
     assert first == "python3 -m pip install . && chat-contract serve"
+
+
+def test_json_listings_are_compared_by_content_not_only_shape() -> None:
+    """A stale listing (the server now documents one more status) is caught, not only a wrong shape."""
+    stale = ['{"detail": "Prefer code=418 is not documented for createConversation; documented: 201, 401"}']
+    sent = '{"detail": "Prefer code=418 is not documented for createConversation; documented: 201, 400, 401"}'
+    assert shape_problem(stale, sent) is None
+    assert "detail: shown" in content_problem(stale, sent)
+    # Elisions, prefixes, run-to-run values and curl's -w text after the JSON.
+    listing = ['{"items": [{"seq": 2, ..., "method": "POST", "checked": true, "time": "2026-11-23T14:46:30.822Z", '
+               '"path": "/api/v1/conv...", ...}]} 200']
+    sent = ('{"items": [{"seq": 2, "time": "2026-12-06T17:06:26.761Z", "method": "POST", "path": "/api/v1/conversations", '
+            '"checked": true, "violations": []}]} 200')
+    assert content_problem(listing, sent) is None
+    two_items = sent.replace("[]}]}", "[]}, {}]}")
+    assert "items: 1 items shown, 2 sent" in content_problem(listing, two_items)
+    assert "items.0.checked: shown True, sent False" in content_problem(listing, sent.replace('"checked": true', '"checked": false'))
+    assert "not shown: extra" in content_problem(['{"a": 1}'], '{"a": 1, "extra": 2}')
+    assert "after the JSON" in content_problem(listing, sent.replace("} 200", "} 500"))

@@ -7,6 +7,10 @@
 | normative statements, planted violations, model-only defects | conformance/traces.yaml, fake_server.py | (the code) |
 | source operations | spec/reconciliation.yaml | (the code) |
 | real edits the diff is held to | tests/diff/edits.yaml | (the test data) |
+
+
+| contract operations (`all N operations`) | spec/openapi.yaml | (the code) |
+| hostile inputs | tests/hostile/test_hostile_inputs.py | (the code) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
 """
@@ -67,6 +71,25 @@ def test_diff_edit_counts():
     found = _quoted(r"\b(\d+) real edits\b")
     assert found
     assert {int(m[1]) for _, m in found} == {len(edits)}
+
+
+def test_contract_operation_counts():
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    operations = [op for item in spec["paths"].values() for method, op in item.items()
+                  if method in ("get", "put", "post", "delete", "patch", "head", "options", "trace")]
+    found = _quoted(r"\b(\d+) operations\b")
+    assert found, "no operation count quoted"
+    assert {(name, int(m[1])) for name, m in found} == {(name, len(operations)) for name, _ in found}
+
+
+def test_hostile_input_counts():
+    from ..hostile.test_hostile_inputs import ADMIN, _inputs
+
+    ids = dict.fromkeys(("conversation_id", "message_id", "attachment_id", "provider_id", "config_id",
+                         "share_id"), "x")
+    found = _quoted(r"\b(\d+) hostile inputs\b")
+    assert found
+    assert {int(m[1]) for _, m in found} == {len(_inputs(ids, set())) + len(ADMIN)}
 
 
 def test_source_operation_counts():

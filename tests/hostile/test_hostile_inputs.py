@@ -46,7 +46,9 @@ ADMIN = [("GET", "/__mock/journal?limit=²"), ("GET", "/__mock/journal?limit=" +
          ("PUT", "/__mock/sessions/qa/snapshots/" + SURROGATE_BYTES),
          ("POST", "/__mock/sessions/qa/snapshots/nope/restore"), ("DELETE", "/__mock/sessions/default"),
          ("DELETE", "/__mock/journal?session=" + "x" * 5000), ("PATCH", "/__mock/journal"),
-         ("GET", "/__mock/" + "a" * 5000)]
+         ("GET", "/__mock/" + "a" * 5000), ("GET", "/__mock/journal/" + "9" * 5000),
+         ("GET", "/__mock/journal/-1"), ("PUT", "/__mock/sessions/qa/presets"),
+         ("GET", "/__mock/sessions/" + "a" * 5000 + "/presets")]
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:

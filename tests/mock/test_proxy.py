@@ -63,6 +63,8 @@ def test_proxy_reports_a_planted_violation(run):
             r = await client.post(CONVERSATIONS, json={"title": 5}, headers=auth)
             assert r.status_code == 422 and r.headers["x-contract-violations"] == "1"
             assert r.headers["x-contract-violation"].startswith("request: body/title")
+            health = await client.get("/__mock/health")  # no token, nothing forwarded
+            assert health.status_code == 200 and health.json() == {"status": "ok", "checks": {}}
             journal = (await client.get("/__mock/journal", params={"violations": "true"},
                                         headers={"X-Mock-Token": proxy.mock_token})
                        ).json()["items"]
@@ -75,11 +77,11 @@ def test_proxy_reports_a_planted_violation(run):
 
 
 @contextlib.contextmanager
-def _proxy_process(tmp_path, upstream):
+def _proxy_process(tmp_path, upstream, *args):
     port = _free_port()
     log = open(tmp_path / "proxy.log", "wb")
     process = subprocess.Popen([*command("chat-contract", "chat_contract.cli"), "proxy",
-                                "--upstream", upstream, "--port", str(port)],
+                                "--upstream", upstream, "--port", str(port), *args],
                                env={**os.environ, "CHAT_CONTRACT_MOCK_TOKEN": PROXY_TOKEN},
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
