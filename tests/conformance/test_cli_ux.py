@@ -189,6 +189,7 @@ def test_two_tokens_of_one_account_are_a_configuration_error(capsys):
 
         first, second = token(), token()
         assert first != second
-        code = main(["--base-url", server.url, "--token", first, "--token-2", second])
+        # --token=VALUE: a token may begin with "-", which argparse would read as an option.
+        code = main(["--base-url", server.url, f"--token={first}", f"--token-2={second}"])
     assert code == 2
     assert "both test users are the same account" in capsys.readouterr().err
