@@ -52,9 +52,7 @@ class ReplyRunner:
         self._tasks: set[asyncio.Task] = set()
 
     def _append(self, message_id: str, position: int, event: str, data: Any) -> None:
-        with self.store.transaction() as conn:
-            conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)",
-                         (message_id, position, event, _dump(data)))
+        self.store.replies.append(message_id, position, event, _dump(data))
         signal = self._live.get(message_id)
         if signal is not None:
             signal.set()
@@ -124,12 +122,10 @@ class ReplyRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _stored(self, message_id: str, after: int) -> list[dict[str, Any]]:
-        return self.store.all("SELECT * FROM reply_events WHERE message_id = ? AND position > ?"
-                              " ORDER BY position", message_id, after)
+        return self.store.replies.after(message_id, after)
 
     def _final(self, message_id: str) -> dict[str, Any] | None:
-        return self.store.one("SELECT * FROM reply_events WHERE message_id = ? AND event IN "
-                              "('reply.completed', 'reply.failed')", message_id)
+        return self.store.replies.final(message_id)
 
     def final_position(self, message_id: str) -> int | None:
         """The id of the reply's final event, once it is stored."""
@@ -138,8 +134,8 @@ class ReplyRunner:
 
     def _still_streaming(self, message_id: str) -> bool | None:
         """True while the job runs (in any process), False once done, None if it vanished."""
-        row = self.store.one("SELECT status FROM messages WHERE id = ?", message_id)
-        return None if row is None else row["status"] == "streaming"
+        status = self.store.messages.status(message_id)
+        return None if status is None else status == "streaming"
 
     async def events(self, message_id: str, after: int = -1,
                      synthesized: list[tuple[str, str]] | None = None, _unbroken: bool = False

@@ -109,10 +109,8 @@ def attachments_of(store: Store, message_ids: list[str]) -> dict[str, list[dict[
     """Each message's attachments (the first 100, oldest first), in one query for a page."""
     if not message_ids:
         return {}
-    marks = ", ".join("?" for _ in message_ids)
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in store.all(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY seq",
-                         *message_ids):
+    for row in store.attachments.of_messages(message_ids):
         bucket = grouped.setdefault(row["message_id"], [])
         if len(bucket) < 100:
             bucket.append(row)
