@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from typing import Any, AsyncIterator
 
 from .errors import ApiError
@@ -89,18 +88,18 @@ class ReplyRunner:
                 position += 1
             final = replies.finish(self.store, reply)
             event = "reply.completed"
-        except (ApiError, OSError, ValueError, sqlite3.Error) as exc:
+        except (ApiError, OSError, ValueError, *self.store.errors) as exc:
             log.warning("reply %s failed: %s", reply.message_id, exc)
             final = {"detail": "The reply failed; the assistant message is stored as failed",
                      "message_id": reply.message_id}
             event = "reply.failed"
             try:
                 replies.fail(self.store, reply)
-            except (ApiError, sqlite3.Error):
+            except (ApiError, *self.store.errors):
                 pass  # the message is gone (conversation deleted): nothing left to mark
         try:
             self._append(reply.message_id, position, event, final)
-        except (ApiError, sqlite3.Error):
+        except (ApiError, *self.store.errors):
             pass  # the conversation was deleted meanwhile: readers synthesize reply.failed
         if self.leases is not None:
             self.leases.release(reply.message_id)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..store import Store
 
-__all__ = ["new_id", "now", "encode_cursor", "decode_cursor", "page_of", "language", "attachments_of",
+__all__ = ["new_id", "now", "ago", "encode_cursor", "decode_cursor", "page_of", "language", "attachments_of",
            "message_out", "attachment_out", "parse_instant"]
 
 
@@ -19,6 +19,12 @@ def new_id() -> str:
 def now() -> str:
     """UTC, fixed width with microseconds, so stored strings sort like the instants."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
+
+
+def ago(seconds: float) -> str:
+    """The instant `seconds` before now, as `now()` writes instants."""
+    instant = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    return instant.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_instant(text: str) -> str:

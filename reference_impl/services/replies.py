@@ -8,6 +8,7 @@ views of the same events, which are stored so that any position can be replayed 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from .. import assistant
 from ..errors import NotFound
 from ..store import Store
 from . import conversations, messages
-from .common import message_out, now
+from .common import ago, message_out, now
 
 __all__ = ["Reply", "start", "finish", "fail", "fail_interrupted", "cost", "synthesize_events",
            "FINAL_EVENTS"]
@@ -103,14 +104,21 @@ def fail(store: Store, reply: Reply) -> None:
         store.messages.change(reply.message_id, {"status": "failed", "updated_at": now()})
 
 
-def fail_interrupted(store: Store) -> int:
+def fail_interrupted(store: Store, stale: float) -> int:
     """End replies a stopped server left `streaming`: status `failed`, a final `reply.failed`.
 
-    Run at start-up before any worker serves, so no job can be running; otherwise a replay of
-    such a reply would wait for a final event that never comes. Returns how many were ended.
+    Run at start-up before any worker serves, so no job of this server can be running;
+    otherwise a replay of such a reply would wait for a final event that never comes. On a
+    database other hosts share, only the replies that no worker seen in the last `stale`
+    seconds holds, untouched as long (the others are live, or recovery.py ends them).
+    Returns how many were ended.
     """
+    if store.shared:
+        ids = store.leases.abandoned(time.time() - stale, ago(stale))
+    else:
+        ids = store.messages.streaming_ids()
     return sum(store.replies.end_failed(message_id, "The server stopped while the reply was written",
-                                        now()) for message_id in store.messages.streaming_ids())
+                                        now()) for message_id in ids)
 
 
 def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]]:

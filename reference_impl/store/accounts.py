@@ -41,6 +41,13 @@ class Accounts(Repository):
                            "FROM stream_tickets s JOIN users u ON u.id = s.user_id "
                            "WHERE s.ticket = ?", ticket)
 
+    def setting(self, name: str, proposed: str) -> str:
+        """The stored value of `name`; `proposed` becomes it when there is none yet (the first
+        host to start decides, the others read it)."""
+        with self.db.transaction():
+            self.db.insert("server_settings", {"name": name, "value": proposed}, ignore=True)
+            return self.db.one("SELECT value FROM server_settings WHERE name = ?", name)["value"]
+
     def take_attempt(self, key: str, now: float, window: float, most: int, max_rows: int
                      ) -> float | None:
         """Count one sign-in attempt for `key`, in one transaction; or refuse it.

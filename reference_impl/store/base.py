@@ -24,7 +24,28 @@ def encode(column: str, value: Any) -> Any:
 
 class Database:
     """The engine-neutral half of a store; subclasses implement `one`, `all`, `run`,
-    `transaction` and the dialect's `contains` and `insert_verb`."""
+    `transaction`, the dialect's `contains`, `insert_verb` and `lock_attempts`, and the bytes
+    of attachments (`write_blob`, `read_blob`, `has_blob`, `drop_blob_if_unused`).
+
+    `errors`: the engine's exceptions a caller may outlive (a reply job ends as failed).
+    """
+
+    errors: tuple[type[BaseException], ...] = ()
+    shared = False  # True: other hosts may be writing to the same database at any time
+
+    def __init__(self) -> None:
+        from .accounts import Accounts
+        from .attachments import Attachments
+        from .conversations import Conversations
+        from .leases import Leases
+        from .messages import Messages
+        from .providers import Providers
+        from .replies import Replies
+        from .shares import Shares
+        self.accounts, self.conversations = Accounts(self), Conversations(self)
+        self.messages, self.attachments = Messages(self), Attachments(self)
+        self.providers, self.shares, self.replies = Providers(self), Shares(self), Replies(self)
+        self.leases = Leases(self)
 
     def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         raise NotImplementedError

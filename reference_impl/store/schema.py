@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS reply_events (
 CREATE TABLE IF NOT EXISTS sign_in_attempts (username_key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sign_in_key ON sign_in_attempts(username_key, at);
 CREATE INDEX IF NOT EXISTS sign_in_at ON sign_in_attempts(at);
+-- Replies being written and the processes writing them (recovery.py): a lease whose worker
+-- has stopped beating is ended by a live one.
+CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reply_leases (message_id TEXT PRIMARY KEY, worker TEXT NOT NULL);
+-- Settings every host of a shared database reads the same (the admin API's token).
+CREATE TABLE IF NOT EXISTS server_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS prices (
   model TEXT PRIMARY KEY, input_per_1k REAL NOT NULL, output_per_1k REAL NOT NULL,
   currency TEXT NOT NULL);

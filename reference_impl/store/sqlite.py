@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from ..errors import ServiceUnavailable
-from .accounts import Accounts
-from .attachments import Attachments
 from .base import Database
-from .conversations import Conversations
-from .messages import Messages
-from .providers import Providers
-from .replies import Replies
 from .schema import JSON_COLUMNS, SCHEMA
-from .shares import Shares
 
 try:
     import fcntl
@@ -131,11 +124,11 @@ def _migrate_shares(conn: sqlite3.Connection) -> None:
 class Store(Database):
     """The database and the folder of attachment bytes (named by their sha256)."""
 
-    def __init__(self, db_path: str | None, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.accounts, self.conversations = Accounts(self), Conversations(self)
-        self.messages, self.attachments = Messages(self), Attachments(self)
-        self.providers, self.shares, self.replies = Providers(self), Shares(self), Replies(self)
+    errors = (sqlite3.Error,)
+
+    def __init__(self, db_path: str | None, data_dir: Path, checkpoints: bool = True) -> None:
+        super().__init__()
+        self.data_dir, self.db_path = data_dir, db_path
         (data_dir / "blobs").mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False,
@@ -150,7 +143,8 @@ class Store(Database):
             # of their own rather than inside whichever request's COMMIT crossed the WAL size
             # limit: on the event loop they stalled every request for tens of milliseconds.
             self.conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = _Checkpointer(db_path)
+            if checkpoints:
+                self._checkpointer = _Checkpointer(db_path)
             # Writers of several worker processes queue on this file's lock: SQLite alone
             # makes a waiting writer sleep and poll (1, 2, 5, 10 ms...), which left both
             # workers idle while writes queued; a lock wakes the next writer at once.
@@ -158,6 +152,11 @@ class Store(Database):
         with self._lock:
             _migrate_shares(self.conn)
             self.conn.executescript(SCHEMA)
+
+    def for_background(self) -> "Store":
+        """A connection of its own for a background thread (recovery.py), so that its writes
+        never wait on the event loop's; the checkpoints stay this store's."""
+        return Store(self.db_path, self.data_dir, checkpoints=False)
 
     def close(self) -> None:
         checkpointer = getattr(self, "_checkpointer", None)
