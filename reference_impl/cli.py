@@ -186,8 +186,9 @@ def main(argv: list[str]) -> int:
     try:
         app, state = create_app(_settings_from(args))
     except (ServiceUnavailable, RuntimeError) as exc:  # PostgreSQL unreachable, psycopg missing
+        detail = getattr(exc, "detail", None) or str(exc)
         cause = f": {exc.__cause__}" if exc.__cause__ else ""
-        print(f"chat-contract serve: --db: {exc}{cause}", file=sys.stderr)
+        print(f"chat-contract serve: --db: {detail}{cause}", file=sys.stderr)
         return 2
     # Workers build their own app: they read the same admin token from the environment.
     os.environ[TOKEN_VARIABLE] = state.settings.mock_token

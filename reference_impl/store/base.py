@@ -11,7 +11,7 @@ import asyncio
 import json
 from typing import Any, AsyncIterator
 
-from .schema import JSON_COLUMNS
+from .schema import COPIED_TABLES, JSON_COLUMNS
 
 __all__ = ["Database", "Repository", "SLICE_ROWS"]
 
@@ -120,6 +120,29 @@ class Database:
 
     def transaction(self):
         raise NotImplementedError
+
+    def blob_hashes(self) -> list[str]:
+        """The hashes of every attachment's bytes this store keeps."""
+        raise NotImplementedError
+
+    def after_copy(self) -> None:
+        """Inside the copy's transaction, after the rows went in (PostgreSQL: sequences)."""
+
+    def copy_rows_to(self, target: "Database") -> None:
+        """Make `target` (of any engine) hold what this store holds: every row of
+        COPIED_TABLES, keys included, in one transaction of the target's; then the bytes."""
+        with target.transaction():
+            for table in COPIED_TABLES:
+                target.run(f"DELETE FROM {table}")
+                for row in self.all(f"SELECT * FROM {table}"):
+                    target.insert(table, row)
+            target.after_copy()
+        wanted = set(self.blob_hashes())
+        for sha in set(target.blob_hashes()) - wanted:
+            target.drop_blob(sha)
+        for sha in wanted:
+            if not target.has_blob(sha):
+                target.write_blob(sha, self.read_blob(sha))
 
 
 class Repository:

@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import ServiceUnavailable
 from .base import Database
-from .schema import JSON_COLUMNS, SCHEMA
+from .schema import COPIED_TABLES, JSON_COLUMNS, SCHEMA
 
 __all__ = ["PostgresStore", "MIGRATIONS"]
 
@@ -129,6 +129,10 @@ class PostgresStore(Database):
                     # a crash of the database server itself the last fraction of a second.
                     "options": f"-c search_path={schema} -c synchronous_commit=off"},
             name=f"chat-contract-{schema}")
+        try:  # one connection first: a wrong URL is said at once, in libpq's words
+            psycopg.connect(url, connect_timeout=int(WAIT)).close()
+        except psycopg.OperationalError as exc:
+            raise ServiceUnavailable(f"cannot connect to PostgreSQL: {exc}".strip()) from None
         with _unavailable_is_503():
             self.pool.open(wait=True, timeout=WAIT)
         self.migrate()
@@ -220,10 +224,30 @@ class PostgresStore(Database):
     def has_blob(self, sha256: str) -> bool:
         return bool(self.one("SELECT 1 AS x FROM blobs WHERE sha256 = ?", sha256))
 
+    def blob_hashes(self) -> list[str]:
+        return [r["sha256"] for r in self.all("SELECT sha256 FROM blobs")]
+
+    def drop_blob(self, sha256: str) -> None:
+        self.run("DELETE FROM blobs WHERE sha256 = ?", sha256)
+
     def drop_blob_if_unused(self, sha256: str) -> None:
         with self.transaction():
             if not self.attachments.hash_in_use(sha256):
                 self.run("DELETE FROM blobs WHERE sha256 = ?", sha256)
+
+    # -- copies (mock sessions, snapshots, reset) ------------------------------------------------
+
+    def copy_to(self, target: Database) -> None:
+        """Make `target` (a store of either engine) an exact copy of this one."""
+        self.copy_rows_to(target)
+
+    def after_copy(self) -> None:
+        # The rows came with their keys: each sequence goes on after the largest.
+        for table in COPIED_TABLES:
+            if self.one("SELECT 1 AS x FROM information_schema.columns WHERE table_schema = ? "
+                        "AND table_name = ? AND column_name = 'seq'", self.schema, table):
+                self.run(f"SELECT setval(pg_get_serial_sequence('{table}', 'seq'), "
+                         f"COALESCE((SELECT max(seq) FROM {table}), 0) + 1, false)")
 
     # -- lifetime --------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA", "JSON_COLUMNS"]
+import re
+
+__all__ = ["SCHEMA", "JSON_COLUMNS", "COPIED_TABLES"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -81,3 +83,7 @@ CREATE TABLE IF NOT EXISTS prices (
 """
 
 JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "sha256s"}
+# What a copy of a store (a mock session, a snapshot, a reset) holds: every table but the
+# processes' own (heartbeats, leases) and the server's settings.
+COPIED_TABLES = tuple(t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)
+                      if t not in ("workers", "reply_leases", "server_settings"))

@@ -240,6 +240,13 @@ class Store(Database):
         path = self.blob_path(sha256)
         return path.read_bytes() if path.exists() else None
 
+    def blob_hashes(self) -> list[str]:
+        return [p.name for p in (self.data_dir / "blobs").iterdir()
+                if not p.name.endswith(".tmp")]
+
+    def drop_blob(self, sha256: str) -> None:
+        self.blob_path(sha256).unlink(missing_ok=True)
+
     def has_blob(self, sha256: str) -> bool:
         return self.blob_path(sha256).exists()
 
@@ -256,6 +263,9 @@ class Store(Database):
         fixtures); blobs are hard-linked where the file system allows (they are never changed
         in place, only replaced), copied otherwise.
         """
+        if not isinstance(target, Store):
+            self.copy_rows_to(target)  # another engine: row by row
+            return
         with self._lock, target._lock:
             self.conn.backup(target.conn)
         source, dest = self.data_dir / "blobs", target.data_dir / "blobs"
