@@ -153,6 +153,17 @@ class Store(Database):
             _migrate_shares(self.conn)
             self.conn.executescript(SCHEMA)
 
+    def size_bytes(self) -> int:
+        """The database's pages (mock sessions are bounded by their sum)."""
+        with self._lock:
+            pages = self.conn.execute("PRAGMA page_count").fetchone()["page_count"]
+            return pages * self.conn.execute("PRAGMA page_size").fetchone()["page_size"]
+
+    def make_read_only(self) -> None:
+        """From now on any write fails (the mock sessions' template)."""
+        with self._lock:
+            self.conn.execute("PRAGMA query_only=ON")
+
     def for_background(self) -> "Store":
         """A connection of its own for a background thread (recovery.py), so that its writes
         never wait on the event loop's; the checkpoints stay this store's."""

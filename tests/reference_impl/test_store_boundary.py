@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2] / "reference_impl"
 # read and write state through them.
 GUARDED = sorted([*(ROOT / "services").glob("*.py"), *(ROOT / "handlers").glob("*.py"),
                   ROOT / "auth.py", ROOT / "streaming.py", ROOT / "seed.py",
-                  ROOT / "throttle.py"])
+                  ROOT / "throttle.py", ROOT / "recovery.py", ROOT / "mock" / "sessions.py"])
 # A statement's head, or a clause no prose has: enough to tell SQL from messages and comments.
 SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|"
                  r"DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|DROP\s+TABLE|PRAGMA\s+\w+|"
@@ -25,11 +25,18 @@ RAW_CALLS = {"execute", "executescript", "executemany", "one", "all", "run", "pa
 
 
 def sql_strings(source: str) -> list[str]:
-    """Every string constant (f-string parts included) that reads as SQL."""
+    """Every string constant (f-string parts included) that reads as SQL; docstrings, which
+    may name what the store does, excepted."""
+    tree = ast.parse(source)
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                    ast.AsyncFunctionDef))
+                  and n.body and isinstance(n.body[0], ast.Expr)
+                  and isinstance(n.body[0].value, ast.Constant)}
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and SQL.search(node.value):
+                and id(node) not in docstrings and SQL.search(node.value):
             found.append(node.value)
     return found
 
@@ -74,3 +81,9 @@ def test_the_check_finds_sql(text: str) -> None:
                                   "The server stopped while the reply was written"])
 def test_the_check_leaves_prose_alone(text: str) -> None:
     assert sql_strings(f"x = {text!r}\n") == []
+
+
+def test_the_check_leaves_docstrings_alone() -> None:
+    source = 'def f():\n    """Reads with PRAGMA query_only, never SELECT * FROM t."""\n'
+    assert sql_strings(source) == []
+    assert sql_strings(source + '    q = "SELECT * FROM t"\n') == ["SELECT * FROM t"]
