@@ -59,7 +59,9 @@ def _admin_token(host) -> str:
 
 
 def test_tokens_tickets_throttle_admin_token_and_live_streams_hold_across_hosts(hosts):
-    a, b, c = hosts(3, "--token-delay", "0.05")
+    # Half a second between deltas: B's first event (the second delta) leaves at least four
+    # deltas, two seconds, for one status read from C while A still writes the reply.
+    a, b, c = hosts(3, "--token-delay", "0.5")
     # A token issued by one host is accepted by every host.
     token = login(a.base_url)
     for host in (a, b, c):
