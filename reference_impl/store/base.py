@@ -1,6 +1,6 @@
 """What every engine offers the repositories: reads, writes, keyset pages and transactions.
 
-An engine (sqlite.py) supplies a connection and its dialect; the SQL of the repositories
+An engine (sqlite.py, postgres.py) supplies a connection and its dialect; the SQL of the repositories
 (accounts.py, conversations.py, ...) is written once, with `?` placeholders, on the methods here.
 Reads inside `transaction()` see that transaction's writes (one connection per transaction).
 """
@@ -24,8 +24,10 @@ def encode(column: str, value: Any) -> Any:
 
 class Database:
     """The engine-neutral half of a store; subclasses implement `one`, `all`, `run`,
-    `transaction`, the dialect's `contains`, `insert_verb` and `lock_attempts`, and the bytes
-    of attachments (`write_blob`, `read_blob`, `has_blob`, `drop_blob_if_unused`).
+    `transaction` (one writer at a time, as SQLite's BEGIN IMMEDIATE: the services' checks
+    before a write hold), the dialect's `contains` and `insert_verb`, the bytes of attachments
+    (`write_blob`, `read_blob`, `has_blob`, `blob_hashes`, `drop_blob`, `drop_blob_if_unused`)
+    and `copy_to`.
 
     `errors`: the engine's exceptions a caller may outlive (a reply job ends as failed).
     """
@@ -63,10 +65,6 @@ class Database:
 
     def insert_verb(self, ignore: bool) -> tuple[str, str]:
         """The statement's head and tail for an insert that skips rows whose key exists."""
-        raise NotImplementedError
-
-    def lock_attempts(self) -> None:
-        """Inside a transaction: other writers of sign-in attempts wait until it ends."""
         raise NotImplementedError
 
     def insert(self, table: str, row: dict[str, Any], ignore: bool = False) -> None:

@@ -208,9 +208,6 @@ class PostgresStore(Database):
     def insert_verb(self, ignore: bool) -> tuple[str, str]:
         return "INSERT", (" ON CONFLICT DO NOTHING" if ignore else "")
 
-    def lock_attempts(self) -> None:
-        """The transaction's advisory lock has serialised the writers already."""
-
     # -- file bytes ------------------------------------------------------------------------------
 
     def write_blob(self, sha256: str, data: bytes) -> None:

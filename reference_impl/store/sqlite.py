@@ -232,9 +232,6 @@ class Store(Database):
     def insert_verb(self, ignore: bool) -> tuple[str, str]:
         return ("INSERT OR IGNORE" if ignore else "INSERT"), ""
 
-    def lock_attempts(self) -> None:
-        """BEGIN IMMEDIATE has serialised the writers already."""
-
     # -- file bytes ---------------------------------------------------------------------------
 
     def blob_path(self, sha256: str) -> Path:
