@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import re
 import shutil
 import sys
@@ -56,7 +57,7 @@ from .mock.admin import NotReady, admin_app
 from .mock.presets import Presets
 from .mock.canned import Catalogue
 from .mock.conformity import ResponseChecker
-from .mock.guard import AdminGuard, admin_token
+from .mock.guard import TOKEN_VARIABLE, AdminGuard, admin_token
 from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
@@ -64,7 +65,7 @@ from .mock.sessions import MAX_SESSIONS, SessionPool
 from .offload import HELPER_DEADLINE, HELPER_QUEUE, Offload
 from .recovery import Recovery
 from .routing import ConnexionRoutes, MethodGuard, PathTable
-from .store import Store
+from .store import Store, is_postgres_url, open_store
 from .streaming import ReplyRunner
 from .throttle import SignInThrottle
 from .validation import ContractValidator, OperationSpec
@@ -78,7 +79,7 @@ CORS_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$"
 
 @dataclass
 class Settings:
-    db_path: str | None = None
+    db_path: str | None = None  # a SQLite file, a postgresql:// URL, or None (in memory)
     fixtures: Path | None = None
     data_dir: Path | None = None
     token_delay: float = 0.005  # seconds between reply.delta events
@@ -287,18 +288,22 @@ async def _parse_multipart(scope: Scope, body: bytes) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     """The ASGI app and its state (store, reply runner); fixtures loaded idempotently."""
     settings = settings or Settings()
+    chosen = settings.mock_token or os.environ.get(TOKEN_VARIABLE)  # given, not made here
     settings.mock_token = admin_token(settings.mock_token)
     contract = load_contract()
     view = to_openapi30(contract)
     data_dir = settings.data_dir
     if data_dir is None:
-        if settings.db_path:
+        if settings.db_path and not is_postgres_url(settings.db_path):
             data_dir = Path(settings.db_path + ".files")
         else:
             data_dir = Path(tempfile.mkdtemp(prefix="chat-contract-"))
-    store = Store(settings.db_path, data_dir)
+    store = open_store(settings.db_path, data_dir)
+    if store.shared and not chosen:
+        # Hosts sharing a database answer the admin API with one token: the first one's.
+        settings.mock_token = store.accounts.setting("mock_token", settings.mock_token)
     # A file database may be shared by several workers: a dead one's replies get ended.
-    leases = Recovery(settings.db_path) if settings.db_path else None
+    leases = Recovery(store.for_background()) if settings.db_path else None
     state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive, leases),
                   settings)
     fixtures = settings.fixtures or fixtures_dir()
@@ -318,7 +323,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     def clean_up() -> None:
         offload.close()
         state.sessions.close()
-        if settings.data_dir is None and not settings.db_path:
+        if settings.data_dir is None and not (settings.db_path
+                                              and not is_postgres_url(settings.db_path)):
             shutil.rmtree(data_dir, ignore_errors=True)
 
     @contextlib.asynccontextmanager

@@ -34,7 +34,7 @@ def issue_token(store: Store, username: str, password: str) -> dict[str, Any]:
 
 def check_password(store: Store, username: str, password: str) -> str:
     """The user id the credentials name; 401 otherwise. Reads only."""
-    user = store.one("SELECT * FROM users WHERE username = ?", username)
+    user = store.accounts.user_named(username)
     # Hash even for an unknown user, so timing does not tell which usernames exist.
     salt = user["salt"] if user else b"no-such-user"
     digest = hash_password(password, salt)
@@ -45,9 +45,7 @@ def check_password(store: Store, username: str, password: str) -> str:
 
 def new_token(store: Store, user_id: str) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
-    with store.transaction() as conn:
-        conn.execute("INSERT INTO tokens VALUES (?, ?, ?)",
-                     (token, user_id, time.time() + TOKEN_LIFETIME))
+    store.accounts.add_token(token, user_id, time.time() + TOKEN_LIFETIME)
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME}
 
 
@@ -59,8 +57,7 @@ def user_for_header(store: Store, authorization: str | None) -> dict[str, Any]:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise Unauthorized("Malformed authorization header; expected 'Bearer <token>'")
-    row = store.one("SELECT u.id, u.username, u.display_name, t.expires_at FROM tokens t "
-                    "JOIN users u ON u.id = t.user_id WHERE t.token = ?", token)
+    row = store.accounts.token_user(token)
     if row is None or row["expires_at"] < time.time():
         raise Unauthorized("Invalid or expired token")
     return {"id": row["id"], "username": row["username"], "display_name": row["display_name"]}
@@ -70,18 +67,13 @@ def issue_stream_ticket(store: Store, user: dict[str, Any], message_id: str) -> 
     """A ticket that reads `message_id`'s events as `user`, and nothing else, for a few minutes."""
     ticket = secrets.token_urlsafe(32)
     now = time.time()
-    with store.transaction() as conn:
-        conn.execute("DELETE FROM stream_tickets WHERE expires_at < ?", (now,))
-        conn.execute("INSERT INTO stream_tickets VALUES (?, ?, ?, ?)",
-                     (ticket, user["id"], message_id, now + TICKET_LIFETIME))
+    store.accounts.add_ticket(ticket, user["id"], message_id, now, now + TICKET_LIFETIME)
     return {"ticket": ticket, "expires_in": TICKET_LIFETIME}
 
 
 def user_for_ticket(store: Store, ticket: str, message_id: str | None) -> dict[str, Any]:
     """The user a stream ticket was issued to; 401 unless it is valid for `message_id`."""
-    row = store.one("SELECT u.id, u.username, u.display_name, s.message_id, s.expires_at "
-                    "FROM stream_tickets s JOIN users u ON u.id = s.user_id WHERE s.ticket = ?",
-                    ticket)
+    row = store.accounts.ticket_user(ticket)
     # Message ids are compared lowercased: the path may spell the UUID in capitals.
     if row is None or row["expires_at"] < time.time() \
             or row["message_id"] != (message_id or "").lower():

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["main", "build_app_from_env"]
 
 _ARGS_VARIABLE = "CHAT_CONTRACT_SERVE_ARGS"
+DB_VARIABLE = "CHAT_CONTRACT_DB"  # --db when the flag is not given
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,8 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    p.add_argument("--db", help="SQLite file to persist state across restarts "
-                                "(default: in memory)")
+    p.add_argument("--db", default=os.environ.get(DB_VARIABLE) or None,
+                   help="where state is kept: a SQLite file (persists across restarts), or "
+                        "postgresql://USER@HOST:PORT/DB (one database several hosts share); "
+                        f"default: ${DB_VARIABLE}, else in memory")
     p.add_argument("--fixtures", help="folder holding seed.yaml, or a recording made by "
                                       "`chat-contract proxy --record FILE` (default: the "
                                       "bundled fixtures)")
@@ -177,7 +180,8 @@ def main(argv: list[str]) -> int:
         print("chat-contract serve: the timeouts are positive seconds and --max-connections "
               "at least 0 (0: the default)", file=sys.stderr)
         return 2
-    if args.db and not Path(args.db).resolve().parent.is_dir():
+    from .store import is_postgres_url
+    if args.db and not is_postgres_url(args.db) and not Path(args.db).resolve().parent.is_dir():
         # SQLite would fail on it, and the attachments folder beside it would be created
         # silently: a mistyped folder is named here instead.
         print(f"chat-contract serve: --db {args.db}: folder {Path(args.db).resolve().parent} does not "
@@ -197,8 +201,10 @@ def main(argv: list[str]) -> int:
     import uvicorn
     _quiet_import_warnings()
     from .app import DOCS_PATH, create_app
+    from .recovery import STALE
     from .services import replies
     from .mock.guard import TOKEN_VARIABLE
+    from .errors import ServiceUnavailable
     from .recorded_seed import NotARecording
     if args.fixtures and not Path(args.fixtures).exists():
         print(f"chat-contract serve: --fixtures {args.fixtures} does not exist", file=sys.stderr)
@@ -208,10 +214,15 @@ def main(argv: list[str]) -> int:
     except NotARecording as exc:
         print(f"chat-contract serve: --fixtures: {exc}", file=sys.stderr)
         return 2
+    except (ServiceUnavailable, RuntimeError) as exc:  # PostgreSQL unreachable, psycopg missing
+        detail = getattr(exc, "detail", None) or str(exc)
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        print(f"chat-contract serve: --db: {detail}{cause}", file=sys.stderr)
+        return 2
     # Workers build their own app: they read the same admin token from the environment.
     os.environ[TOKEN_VARIABLE] = state.settings.mock_token
     # Before any worker serves: replies a previous run left half-written are ended now.
-    ended = replies.fail_interrupted(state.store)
+    ended = replies.fail_interrupted(state.store, STALE)
     base = f"http://{args.host}:{args.port}"
     print(f"Reference server on {base} - Swagger UI at {base}{DOCS_PATH}", flush=True)
     print("Fixture users (development passwords):", flush=True)

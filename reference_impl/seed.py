@@ -1,5 +1,5 @@
 """Load fixtures/seed.yaml (or a recording: recorded_seed.py) into the store; idempotent
-(fixed ids, INSERT OR IGNORE)."""
+(fixed ids, existing rows kept)."""
 
 from __future__ import annotations
 
@@ -30,19 +30,19 @@ def load(store: Store, folder: Path) -> list[dict[str, str]]:
     """Seed the store; the fixture users' logins and development passwords."""
     seed = read_seed(folder)
     users = {u["username"]: u["id"] for u in seed["users"]}
-    with store.transaction() as conn:
+    with store.transaction():
         for u in seed["users"]:
             salt = hashlib.sha256(u["id"].encode()).digest()[:16]
-            store.insert(conn, "users", {
+            store.accounts.add_user({
                 "id": u["id"], "username": u["username"], "display_name": u["display_name"],
                 "salt": salt, "password_hash": hash_password(u["password"], salt),
-                "dev_password": u["password"]}, ignore=True)
+                "dev_password": u["password"]})
         for p in seed.get("prices", []):
-            store.insert(conn, "prices", p, ignore=True)
+            store.replies.add_price(p)
         # Lists order by insertion (seq); inserting by creation time makes that order agree
         # with the fixtures' created_at, whatever order the file lists them in.
         for c in sorted(seed.get("conversations", []), key=lambda c: c["created_at"]):
-            store.insert(conn, "conversations", {
+            store.conversations.add({
                 "id": c["id"], "user_id": users[c["owner"]], "title": c["title"],
                 "status": c["status"], "chatbot_id": c.get("chatbot_id"),
                 "model": c.get("model"), "metadata": c.get("metadata") or {},
@@ -51,7 +51,7 @@ def load(store: Store, folder: Path) -> list[dict[str, str]]:
                 else c["created_at"]}, ignore=True)
             for m in c.get("messages", []):
                 tokens = count_tokens(m["content"])
-                store.insert(conn, "messages", {
+                store.messages.add({
                     "id": m["id"], "conversation_id": c["id"], "parent_id": m.get("parent"),
                     "role": m["role"], "content": m["content"], "original": None,
                     "status": "completed" if m["role"] == "assistant" else "sent",
@@ -64,25 +64,24 @@ def load(store: Store, folder: Path) -> list[dict[str, str]]:
                     data = (folder / a["file"]).read_bytes()
                     sha = hashlib.sha256(data).hexdigest()
                     store.write_blob(sha, data)
-                    store.insert(conn, "attachments", {
+                    store.attachments.add({
                         "id": a["id"], "message_id": m["id"], "filename": a["filename"],
                         "content_type": a["content_type"], "size_bytes": len(data),
                         "sha256": sha, "created_at": m["created_at"]}, ignore=True)
         for p in seed.get("providers", []):
-            store.insert(conn, "providers", {**p, "name_key": p["name"].casefold()},
-                         ignore=True)
+            store.providers.add({**p, "name_key": p["name"].casefold()}, ignore=True)
         for cfg in seed.get("provider_configs", []):
-            store.insert(conn, "provider_configs", {
+            store.providers.add_config({
                 "id": cfg["id"], "user_id": users[cfg["owner"]],
                 "provider_id": cfg["provider_id"], "api_key": cfg["api_key"],
                 "default_model": cfg.get("default_model"), "created_at": cfg["created_at"],
                 "updated_at": cfg["created_at"]}, ignore=True)
         for s in seed.get("shares", []):
-            if store.one("SELECT 1 AS x FROM shares WHERE id = ?", s["id"]):
+            if store.shares.by_id(s["id"]):
                 continue  # seeded before (loads are idempotent)
-            conv = store.one("SELECT * FROM conversations WHERE id = ?", s["conversation"])
-            snapshot_id, count = seed_snapshot(store, conn, conv["id"])
-            store.insert(conn, "shares", {
+            conv = store.conversations.by_id(s["conversation"])
+            snapshot_id, count = seed_snapshot(store, conv["id"])
+            store.shares.add({
                 "id": s["id"], "conversation_id": conv["id"], "user_id": conv["user_id"],
                 "title": conv["title"], "snapshot_id": snapshot_id, "message_count": count,
                 "created_at": s["created_at"], "snapshot_at": s["created_at"],

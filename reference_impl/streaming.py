@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from typing import Any, AsyncIterator
 
 from .errors import ApiError
@@ -52,9 +51,7 @@ class ReplyRunner:
         self._tasks: set[asyncio.Task] = set()
 
     def _append(self, message_id: str, position: int, event: str, data: Any) -> None:
-        with self.store.transaction() as conn:
-            conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)",
-                         (message_id, position, event, _dump(data)))
+        self.store.replies.append(message_id, position, event, _dump(data))
         signal = self._live.get(message_id)
         if signal is not None:
             signal.set()
@@ -91,18 +88,18 @@ class ReplyRunner:
                 position += 1
             final = replies.finish(self.store, reply)
             event = "reply.completed"
-        except (ApiError, OSError, ValueError, sqlite3.Error) as exc:
+        except (ApiError, OSError, ValueError, *self.store.errors) as exc:
             log.warning("reply %s failed: %s", reply.message_id, exc)
             final = {"detail": "The reply failed; the assistant message is stored as failed",
                      "message_id": reply.message_id}
             event = "reply.failed"
             try:
                 replies.fail(self.store, reply)
-            except (ApiError, sqlite3.Error):
+            except (ApiError, *self.store.errors):
                 pass  # the message is gone (conversation deleted): nothing left to mark
         try:
             self._append(reply.message_id, position, event, final)
-        except (ApiError, sqlite3.Error):
+        except (ApiError, *self.store.errors):
             pass  # the conversation was deleted meanwhile: readers synthesize reply.failed
         if self.leases is not None:
             self.leases.release(reply.message_id)
@@ -124,12 +121,10 @@ class ReplyRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _stored(self, message_id: str, after: int) -> list[dict[str, Any]]:
-        return self.store.all("SELECT * FROM reply_events WHERE message_id = ? AND position > ?"
-                              " ORDER BY position", message_id, after)
+        return self.store.replies.after(message_id, after)
 
     def _final(self, message_id: str) -> dict[str, Any] | None:
-        return self.store.one("SELECT * FROM reply_events WHERE message_id = ? AND event IN "
-                              "('reply.completed', 'reply.failed')", message_id)
+        return self.store.replies.final(message_id)
 
     def final_position(self, message_id: str) -> int | None:
         """The id of the reply's final event, once it is stored."""
@@ -138,8 +133,8 @@ class ReplyRunner:
 
     def _still_streaming(self, message_id: str) -> bool | None:
         """True while the job runs (in any process), False once done, None if it vanished."""
-        row = self.store.one("SELECT status FROM messages WHERE id = ?", message_id)
-        return None if row is None else row["status"] == "streaming"
+        status = self.store.messages.status(message_id)
+        return None if status is None else status == "streaming"
 
     async def events(self, message_id: str, after: int = -1,
                      synthesized: list[tuple[str, str]] | None = None, _unbroken: bool = False

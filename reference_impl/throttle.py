@@ -43,13 +43,13 @@ class SignInThrottle:
 
     def take(self, username: str) -> None:
         """Count an attempt for `username`, or raise TooManyRequests when it has used them up."""
-        wait = self.store.take_attempt(username.casefold(), self.clock(), self.window,
+        wait = self.store.accounts.take_attempt(username.casefold(), self.clock(), self.window,
                                        self.failures, self.max_rows)
         if wait is not None:
             raise TooManyRequests("Too many failed sign-ins; retry later", max(1, math.ceil(wait)))
 
     def succeeded(self, username: str) -> None:
-        self.store.forget_attempts(username.casefold())
+        self.store.accounts.forget_attempts(username.casefold())
 
     def attempt(self, username: str, check: Callable[[], T]) -> T:
         """`check()` (the password hash) counted first; its failure (Unauthorized) stays counted."""

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--seconds", type=float, help="seconds per measurement (default 10, --quick 2)")
     p.add_argument("--workers", type=int, default=1, help="reference server worker processes")
+    p.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
+                   help="also measure the reference server on this PostgreSQL database, beside "
+                        "SQLite (the run writes to it: give a database of its own)")
     p.add_argument("--skip", action="append", default=[],
                    choices=["prism", "conformance", "scale", "abuse", "costs"],
                    help="leave out a part of the run (repeatable)")
@@ -114,15 +117,25 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
                     "reference-no-access-log",
                     reference_command(port, tmp / "throughput.db", args.workers, "--no-access-log"),
                     port, _logs_in)))
+            if args.db:
+                # The same server with its state in PostgreSQL (issue 19), side by side.
+                port = free_port()
+                peers.append(stack.enter_context(Server(
+                    "reference-postgres", reference_command(port, args.db, args.workers),
+                    port, _logs_in)))
             if "prism" not in args.skip:
                 port = free_port()
                 peers.append(stack.enter_context(Server("prism", prism_command(port, spec_path()), port,
                                                         answers("/api/v1/users/me", statuses={200, 401}),
                                                         start_timeout=120)))
+            # Each database its own token (the fixtures' ids are the same in every database).
+            tokens = {s.name: login(s.base_url) if s.name == "reference-postgres" else token
+                      for s in peers}
             for endpoint in ENDPOINTS:
                 # Servers take turns per endpoint, so a slow spell of the machine hits all of them.
                 for server in peers:
-                    request = _requests(server.base_url, token, conversation_id)[endpoint]
+                    request = _requests(server.base_url, tokens[server.name],
+                                        conversation_id)[endpoint]
                     run_wrk(request, connections=args.connections, seconds=1)  # warm-up
                     result = run_wrk(request, connections=args.connections, seconds=seconds)
                     if result.non_2xx:
@@ -139,6 +152,9 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
         quiet = figures["servers"]["reference-no-access-log"]
         figures["access_log_cost"] = {e: 1 - ours[e]["rps"] / quiet[e]["rps"] for e in ENDPOINTS}
         figures["validation_us"] = _validation_cost(_requests("http://127.0.0.1", token, conversation_id))
+    if "reference-postgres" in figures["servers"]:
+        postgres = figures["servers"]["reference-postgres"]
+        figures["postgres_vs_sqlite"] = {e: postgres[e]["rps"] / ours[e]["rps"] for e in ENDPOINTS}
     figures["ratios"] = {
         endpoint: {
             **({"ratio_vs_prism": ours[endpoint]["rps"] / figures["servers"]["prism"][endpoint]["rps"]}

@@ -15,13 +15,13 @@ def add_conversations(db: Path, username: str, count: int) -> None:
 
     store = Store(str(db), db.parent / "bench-files")
     try:
-        user = store.one("SELECT id FROM users WHERE username = ?", username)
+        user = store.accounts.user_named(username)
         if user is None:
             raise LookupError(f"no user {username!r} in {db}")
         now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        with store.transaction() as conn:
+        with store.transaction():
             for i in range(count):
-                store.insert(conn, "conversations", {
+                store.conversations.add({
                     "id": str(uuid.uuid4()), "user_id": user["id"], "title": f"Bench conversation {i}",
                     "status": "active", "chatbot_id": None, "model": None, "metadata": {},
                     "is_anonymized": 0, "mapping": {}, "created_at": now, "updated_at": now,

@@ -93,7 +93,7 @@ def answers(path: str, *, statuses: set[int]) -> Callable[[str], bool]:
     return probe
 
 
-def reference_command(port: int, db: Path, workers: int = 1, *extra: str) -> list[str]:
+def reference_command(port: int, db: Path | str, workers: int = 1, *extra: str) -> list[str]:
     return [sys.executable, "-m", "chat_contract.cli", "serve", "--host", HOST, "--port", str(port),
             "--db", str(db), "--workers", str(workers), *extra]
 

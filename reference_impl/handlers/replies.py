@@ -51,8 +51,7 @@ async def stream_reply_events(context_):
     row = _assistant_message(store, user, call.path["message_id"])
     after = int(call.headers.get("Last-Event-ID", -1))
     synthesized = None
-    if not store.one("SELECT 1 AS x FROM reply_events WHERE message_id = ?", row["id"]) \
-            and row["status"] != "streaming":
+    if not store.replies.has_events(row["id"]) and row["status"] != "streaming":
         synthesized = svc.synthesize_events(store, row)
     final = runner.final_position(row["id"]) if synthesized is None else len(synthesized) - 1
     if final is not None and after >= final:

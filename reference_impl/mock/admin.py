@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
@@ -70,9 +71,10 @@ def admin_app(journal: Journal, pool: SessionPool | None,
     """`ready()` names what it checked (`{"store": "ok"}`) or raises NotReady; the proxy
     passes no `pool` (no sessions, snapshots or presets)."""
     async def health(request: Request) -> Response:
-        # Polled without credentials by load balancers: a constant cost (one `SELECT 1`).
+        # Polled without credentials by load balancers: a constant cost (one `SELECT 1`), in a
+        # worker thread (a PostgreSQL that does not answer makes it wait for the pool's timeout).
         try:
-            checks = ready()
+            checks = await run_in_threadpool(ready)
         except NotReady as exc:
             raise ServiceUnavailable(f"Not ready: {exc}", 5) from exc
         return _json({"status": "ok", "checks": checks})

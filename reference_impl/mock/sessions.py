@@ -62,9 +62,7 @@ class Session:
 
 
 def _bytes(store: Store) -> int:
-    page_count = store.one("PRAGMA page_count")
-    page_size = store.one("PRAGMA page_size")
-    return next(iter(page_count.values())) * next(iter(page_size.values()))
+    return store.size_bytes()
 
 
 class SessionPool:
@@ -96,7 +94,7 @@ class SessionPool:
             if self._template is None:
                 template = self._new_store("template")
                 self._seed(template)
-                template.conn.execute("PRAGMA query_only=ON")  # a write here would be a bug
+                template.make_read_only()  # a write here would be a bug
                 self._template = template
             return self._template
 

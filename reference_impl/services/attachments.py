@@ -14,9 +14,7 @@ __all__ = ["create", "list_page", "get", "content", "delete"]
 
 
 def owned(store: Store, user_id: str, attachment_id: str) -> dict[str, Any]:
-    row = store.one("SELECT a.* FROM attachments a JOIN messages m ON m.id = a.message_id "
-                    "JOIN conversations c ON c.id = m.conversation_id "
-                    "WHERE a.id = ? AND c.user_id = ?", attachment_id, user_id)
+    row = store.attachments.owned(user_id, attachment_id)
     if row is None:
         raise NotFound("Attachment not found")
     return row
@@ -30,17 +28,16 @@ def create(store: Store, user_id: str, message_id: str, filename: str, content_t
     row = {"id": new_id(), "message_id": message_id, "filename": filename[:255] or "file",
            "content_type": content_type[:255], "size_bytes": len(data), "sha256": sha,
            "created_at": now()}
-    with store.transaction() as conn:
+    with store.transaction():
         messages.owned(store, user_id, message_id)  # still there inside the transaction
-        store.insert(conn, "attachments", row)
+        store.attachments.add(row)
     return attachment_out(row)
 
 
 def list_page(store: Store, user_id: str, message_id: str, limit: int, cursor: str | None
               ) -> dict[str, Any]:
     messages.owned(store, user_id, message_id)
-    rows = store.page("SELECT * FROM attachments WHERE message_id = ?", [message_id],
-                      decode_cursor(cursor), limit)
+    rows = store.attachments.page(message_id, decode_cursor(cursor), limit)
     return page_of(rows, limit, attachment_out)
 
 
@@ -57,7 +54,7 @@ def content(store: Store, user_id: str, attachment_id: str) -> tuple[bytes, str,
 
 
 def delete(store: Store, user_id: str, attachment_id: str) -> None:
-    with store.transaction() as conn:
+    with store.transaction():
         row = owned(store, user_id, attachment_id)
-        conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+        store.attachments.delete(attachment_id)
     store.drop_blob_if_unused(row["sha256"])

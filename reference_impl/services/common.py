@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..store import Store
 
-__all__ = ["new_id", "now", "encode_cursor", "decode_cursor", "page_of", "language", "attachments_of",
+__all__ = ["new_id", "now", "ago", "encode_cursor", "decode_cursor", "page_of", "language", "attachments_of",
            "message_out", "attachment_out", "parse_instant"]
 
 
@@ -19,6 +19,12 @@ def new_id() -> str:
 def now() -> str:
     """UTC, fixed width with microseconds, so stored strings sort like the instants."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"  # +00:00
+
+
+def ago(seconds: float) -> str:
+    """The instant `seconds` before now, as `now()` writes instants."""
+    instant = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    return instant.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_instant(text: str) -> str:
@@ -109,10 +115,8 @@ def attachments_of(store: Store, message_ids: list[str]) -> dict[str, list[dict[
     """Each message's attachments (the first 100, oldest first), in one query for a page."""
     if not message_ids:
         return {}
-    marks = ", ".join("?" for _ in message_ids)
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in store.all(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY seq",
-                         *message_ids):
+    for row in store.attachments.of_messages(message_ids):
         bucket = grouped.setdefault(row["message_id"], [])
         if len(bucket) < 100:
             bucket.append(row)

@@ -15,30 +15,14 @@ __all__ = ["create", "get", "owned", "shape", "list_page", "update", "delete", "
 
 def owned(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
     """The user's conversation, or 404 whether it is missing or someone else's."""
-    row = store.one("SELECT * FROM conversations WHERE id = ? AND user_id = ?",
-                    conversation_id, user_id)
+    row = store.conversations.owned(user_id, conversation_id)
     if row is None:
         raise NotFound("Conversation not found")
     return row
 
 
-# The list view's derived fields, computed by the same query that reads the conversation (one
-# round trip per page, not three per conversation). Only the owner reads a conversation, so
-# the owner's read marker is the one that counts.
-SUMMARY = (
-    "conversations.*, "
-    "(SELECT m.content FROM messages m WHERE m.conversation_id = conversations.id"
-    " ORDER BY m.seq DESC LIMIT 1) AS last_content, "
-    "(SELECT m.created_at FROM messages m WHERE m.conversation_id = conversations.id"
-    " ORDER BY m.seq DESC LIMIT 1) AS last_at, "
-    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq >"
-    " COALESCE((SELECT r.message_seq FROM read_markers r WHERE r.user_id = conversations.user_id"
-    " AND r.conversation_id = conversations.id), 0)) AS unread"
-)
-
-
 def shape(row: dict[str, Any], match: dict[str, str] | None = None) -> dict[str, Any]:
-    """The contract's Conversation, from a row selected with SUMMARY."""
+    """The contract's Conversation, from a row of `store.conversations.summary` or `page`."""
     last_content = row["last_content"]
     return {
         "id": row["id"], "title": row["title"], "status": row["status"],
@@ -58,27 +42,24 @@ def create(store: Store, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
            "metadata": body.get("metadata") or {},
            "is_anonymized": int(bool(body.get("is_anonymized"))), "mapping": {},
            "created_at": stamp, "updated_at": stamp}
-    with store.transaction() as conn:
-        store.insert(conn, "conversations", row)
+    with store.transaction():
+        store.conversations.add(row)
     return get(store, user_id, row["id"])
 
 
 def get(store: Store, user_id: str, conversation_id: str) -> dict[str, Any]:
-    row = store.one(f"SELECT {SUMMARY} FROM conversations WHERE id = ? AND user_id = ?",
-                    conversation_id, user_id)
+    row = store.conversations.summary(user_id, conversation_id)
     if row is None:
         raise NotFound("Conversation not found")
     return shape(row)
 
 
-# `q` is found with instr() on lower(): the same ASCII-only case folding as LIKE, but instr()
-# compares whole values, where LIKE stops at a NUL (`q=%00` once matched everything).
-_HAS = "instr(lower({0}), lower(?)) > 0"
+# The store finds `q` with ASCII-only case folding; the excerpt is found the same way.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _fold(text: str) -> str:
-    """SQLite's lower(): ASCII letters only."""
+    """The store's case folding: ASCII letters only."""
     return text.translate(_ASCII_LOWER)
 
 
@@ -95,27 +76,12 @@ def _excerpt(text: str, q: str) -> str:
 def list_page(store: Store, user_id: str, limit: int, cursor: str | None,
               status: str | None = None, chatbot_id: str | None = None,
               q: str | None = None) -> dict[str, Any]:
-    after = decode_cursor(cursor)
-    sql, args = f"SELECT {SUMMARY} FROM conversations WHERE user_id = ?", [user_id]
-    if status is not None:
-        sql, args = sql + " AND status = ?", [*args, status]
-    if chatbot_id is not None:
-        sql, args = sql + " AND chatbot_id = ?", [*args, chatbot_id]
-    if q is not None:
-        # Correlated per conversation of this user (walked newest first, stopping at the
-        # page's end), never a scan of every user's messages.
-        sql += (f" AND ({_HAS.format('title')} OR EXISTS (SELECT 1 FROM messages m WHERE"
-                f" m.conversation_id = conversations.id AND ({_HAS.format('m.content')}"
-                f" OR {_HAS.format('m.original')})))")
-        args += [q, q, q]
-    rows = store.page(sql, args, after, limit, newest_first=True)
+    rows = store.conversations.page(user_id, decode_cursor(cursor), limit, status, chatbot_id, q)
 
     def one(row: dict[str, Any]) -> dict[str, Any]:
         match = None
         if q is not None:
-            hit = store.one("SELECT id, content, original FROM messages WHERE conversation_id = ?"
-                            f" AND ({_HAS.format('content')} OR {_HAS.format('original')}) "
-                            "ORDER BY seq LIMIT 1", row["id"], q, q)
+            hit = store.conversations.first_match(row["id"], q)
             if hit:
                 text = hit["content"] if _found(q, hit["content"]) else hit["original"] or ""
                 match = {"message_id": hit["id"], "excerpt": _excerpt(text, q)}
@@ -129,35 +95,15 @@ def update(store: Store, user_id: str, conversation_id: str, body: dict[str, Any
     owned(store, user_id, conversation_id)
     changes = {k: body[k] for k in ("title", "status", "metadata") if k in body}
     changes["updated_at"] = now()
-    with store.transaction() as conn:
-        store.update(conn, "conversations", conversation_id, changes)
+    with store.transaction():
+        store.conversations.change(conversation_id, changes)
     return get(store, user_id, conversation_id)
-
-
-def _delete_rows(store: Store, conn, conversation_ids: list[str]) -> list[str]:
-    """Delete conversations with everything they own; returns the freed blob hashes."""
-    shas: list[str] = []
-    for cid in conversation_ids:
-        msg_ids = [r["id"] for r in store.all(
-            "SELECT id FROM messages WHERE conversation_id = ?", cid)]
-        for mid in msg_ids:
-            shas += [r["sha256"] for r in store.all(
-                "SELECT sha256 FROM attachments WHERE message_id = ?", mid)]
-            conn.execute("DELETE FROM attachments WHERE message_id = ?", (mid,))
-            conn.execute("DELETE FROM reply_events WHERE message_id = ?", (mid,))
-        conn.execute("DELETE FROM messages WHERE conversation_id = ?", (cid,))
-        conn.execute("DELETE FROM share_messages WHERE snapshot_id IN "
-                     "(SELECT snapshot_id FROM shares WHERE conversation_id = ?)", (cid,))
-        conn.execute("DELETE FROM shares WHERE conversation_id = ?", (cid,))
-        conn.execute("DELETE FROM read_markers WHERE conversation_id = ?", (cid,))
-        conn.execute("DELETE FROM conversations WHERE id = ?", (cid,))
-    return shas
 
 
 def delete(store: Store, user_id: str, conversation_id: str) -> None:
     owned(store, user_id, conversation_id)
-    with store.transaction() as conn:
-        shas = _delete_rows(store, conn, [conversation_id])
+    with store.transaction():
+        shas = store.conversations.delete([conversation_id])
     for sha in set(shas):
         store.drop_blob_if_unused(sha)
 
@@ -166,14 +112,11 @@ def delete_many(store: Store, user_id: str, ids: list[str], chatbot: str | None
                 ) -> dict[str, Any]:
     """Delete the listed conversations (of one chatbot, if given); report each id once."""
     ids = list(dict.fromkeys(ids))
-    with store.transaction() as conn:
-        found = {r["id"]: r for r in store.all(
-            f"SELECT id, chatbot_id FROM conversations WHERE user_id = ? AND id IN "
-            f"({','.join('?' * len(ids))})", user_id, *ids)}
-        targets = [i for i in ids if i in found
-                   and (chatbot is None or found[i]["chatbot_id"] == chatbot)]
+    with store.transaction():
+        found = store.conversations.chatbots(user_id, ids)
+        targets = [i for i in ids if i in found and (chatbot is None or found[i] == chatbot)]
         not_found = [i for i in ids if i not in targets]
-        shas = _delete_rows(store, conn, targets)
+        shas = store.conversations.delete(targets)
     for sha in set(shas):
         store.drop_blob_if_unused(sha)
     return {"deleted_ids": targets, "not_found_ids": not_found}
@@ -189,8 +132,7 @@ async def _read_all(store: Store, conversation_id: str
     """Word counts, message count, characters (messages joined by a space), first and last
     instants of a conversation, read in slices."""
     topics, count, chars, first, last = texts.Topics(), 0, -1, None, None
-    async for rows in store.pages("SELECT seq, content, created_at FROM messages "
-                                  "WHERE conversation_id = ?", [conversation_id], _TOPIC_PAGE):
+    async for rows in store.messages.texts(conversation_id, _TOPIC_PAGE):
         for m in rows:
             topics.add(m["content"])
             chars += 1 + len(m["content"])
@@ -208,10 +150,9 @@ async def generate_title(store: Store, user_id: str, conversation_id: str,
     if not chars:
         topics.add((body or {}).get("message", ""))
     title = texts.title(topics.top(3), lang)
-    with store.transaction() as conn:
+    with store.transaction():
         owned(store, user_id, conversation_id)  # not deleted meanwhile
-        store.update(conn, "conversations", conversation_id,
-                     {"title": title, "updated_at": now()})
+        store.conversations.change(conversation_id, {"title": title, "updated_at": now()})
     return get(store, user_id, conversation_id)
 
 
@@ -231,26 +172,21 @@ async def summary(store: Store, user_id: str, conversation_id: str, max_length: 
 def mark_read(store: Store, user_id: str, conversation_id: str, message_id: str | None
               ) -> dict[str, Any]:
     owned(store, user_id, conversation_id)
-    with store.transaction() as conn:
+    with store.transaction():
         if message_id is not None:
-            target = store.one("SELECT seq, id FROM messages WHERE id = ? AND conversation_id = ?",
-                               message_id, conversation_id)
+            target = store.messages.in_conversation(message_id, conversation_id)
             if target is None:  # the body's reference, not the path: 409
                 raise Conflict("Message not found in this conversation")
         else:
-            target = store.one("SELECT seq, id FROM messages WHERE conversation_id = ? "
-                               "ORDER BY seq DESC LIMIT 1", conversation_id)
-        current = store.one("SELECT * FROM read_markers WHERE user_id = ? AND conversation_id = ?",
-                            user_id, conversation_id)
+            target = store.messages.newest(conversation_id)
+        current = store.conversations.marker(user_id, conversation_id)
         # The marker never moves backwards.
         if target and (current is None or target["seq"] > current["message_seq"]):
-            conn.execute("INSERT OR REPLACE INTO read_markers VALUES (?, ?, ?, ?, ?)",
-                         (user_id, conversation_id, target["seq"], target["id"], now()))
-    marker = store.one("SELECT * FROM read_markers WHERE user_id = ? AND conversation_id = ?",
-                       user_id, conversation_id)
+            store.conversations.set_marker(user_id, conversation_id, target["seq"], target["id"],
+                                           now())
+    marker = store.conversations.marker(user_id, conversation_id)
     seq = marker["message_seq"] if marker else 0
-    unread = store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ? AND seq > ?",
-                       conversation_id, seq)["n"]
+    unread = store.conversations.unread(conversation_id, seq)
     return {"conversation_id": conversation_id,
             "last_read_message_id": marker["message_id"] if marker else None,
             "last_read_at": marker["read_at"] if marker else None, "unread_count": unread}

@@ -15,14 +15,13 @@ __all__ = ["owned", "add", "create", "get", "list_page", "update", "delete"]
 
 
 def owned(store: Store, user_id: str, message_id: str) -> dict[str, Any]:
-    row = store.one("SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-                    " WHERE m.id = ? AND c.user_id = ?", message_id, user_id)
+    row = store.messages.owned(user_id, message_id)
     if row is None:
         raise NotFound("Message not found")
     return row
 
 
-def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content: str,
+def add(store: Store, conversation: dict[str, Any], *, role: str, content: str,
         parent_id: str | None, status: str, model: str | None = None,
         input_tokens: int = 0, output_tokens: int = 0,
         metadata: dict | None = None) -> dict[str, Any]:
@@ -32,7 +31,7 @@ def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content:
         mapping = dict(conversation["mapping"])
         stored = anonymize(content, mapping)
         if mapping != conversation["mapping"]:
-            store.update(conn, "conversations", conversation["id"], {"mapping": mapping})
+            store.conversations.change(conversation["id"], {"mapping": mapping})
             conversation["mapping"] = mapping
         original, content = content, stored
     stamp = now()
@@ -41,8 +40,8 @@ def add(store: Store, conn, conversation: dict[str, Any], *, role: str, content:
            "model": model, "input_tokens": input_tokens, "output_tokens": output_tokens,
            "reactions": [], "feedback": None, "metadata": metadata or {},
            "created_at": stamp, "updated_at": stamp}
-    store.insert(conn, "messages", row)
-    store.update(conn, "conversations", conversation["id"], {"updated_at": stamp})
+    store.messages.add(row)
+    store.conversations.change(conversation["id"], {"updated_at": stamp})
     return row
 
 
@@ -52,19 +51,18 @@ def check_parent(store: Store, conversation_id: str, parent_id: str | None) -> N
     conflicts with what the server holds."""
     if parent_id is None:
         return
-    if not store.one("SELECT 1 AS x FROM messages WHERE id = ? AND conversation_id = ?",
-                     parent_id, conversation_id):
+    if not store.messages.in_conversation(parent_id, conversation_id):
         raise Conflict("Parent message not found in this conversation")
 
 
 def create(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
            ) -> dict[str, Any]:
-    with store.transaction() as conn:
+    with store.transaction():
         conv = conversations.owned(store, user_id, conversation_id)
         check_parent(store, conversation_id, body.get("parent_id"))
         role = body.get("role", "user")
         tokens = count_tokens(body["content"])
-        row = add(store, conn, conv, role=role, content=body["content"],
+        row = add(store, conv, role=role, content=body["content"],
                   parent_id=body.get("parent_id"), status="sent",
                   input_tokens=tokens if role == "user" else 0,
                   output_tokens=tokens if role == "assistant" else 0,
@@ -80,19 +78,14 @@ def get(store: Store, user_id: str, message_id: str) -> dict[str, Any]:
 def list_page(store: Store, user_id: str, conversation_id: str, limit: int,
               cursor: str | None, before: str | None, parent_id: str | None) -> dict[str, Any]:
     conversations.owned(store, user_id, conversation_id)
-    after = decode_cursor(cursor)
-    sql, args = "SELECT * FROM messages WHERE conversation_id = ?", [conversation_id]
-    if before is not None:
-        sql, args = sql + " AND created_at < ?", [*args, parse_instant(before)]
-    if parent_id is not None:
-        sql, args = sql + " AND parent_id = ?", [*args, parent_id]
-    rows = store.page(sql, args, after, limit)
+    rows = store.messages.page(conversation_id, decode_cursor(cursor), limit,
+                               None if before is None else parse_instant(before), parent_id)
     attachments = attachments_of(store, [r["id"] for r in rows[:limit]])
     return page_of(rows, limit, lambda r: message_out(store, r, attachments.get(r["id"], [])))
 
 
 def update(store: Store, user_id: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    with store.transaction() as conn:
+    with store.transaction():
         row = owned(store, user_id, message_id)
         changes = {k: body[k] for k in ("status", "reactions", "metadata", "feedback")
                    if k in body}
@@ -102,24 +95,18 @@ def update(store: Store, user_id: str, message_id: str, body: dict[str, Any]) ->
                 mapping = dict(conv["mapping"])
                 changes["content"] = anonymize(body["content"], mapping)
                 changes["original"] = body["content"]
-                store.update(conn, "conversations", conv["id"], {"mapping": mapping})
+                store.conversations.change(conv["id"], {"mapping": mapping})
             else:
                 changes["content"] = body["content"]
         changes["updated_at"] = now()
-        store.update(conn, "messages", message_id, changes)
+        store.messages.change(message_id, changes)
     return get(store, user_id, message_id)
 
 
 def delete(store: Store, user_id: str, message_id: str) -> None:
-    with store.transaction() as conn:
+    with store.transaction():
         row = owned(store, user_id, message_id)
-        shas = [r["sha256"] for r in store.all(
-            "SELECT sha256 FROM attachments WHERE message_id = ?", message_id)]
         # Re-attach direct replies to the deleted message's parent: no dangling thread.
-        conn.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?",
-                     (row["parent_id"], message_id))
-        conn.execute("DELETE FROM attachments WHERE message_id = ?", (message_id,))
-        conn.execute("DELETE FROM reply_events WHERE message_id = ?", (message_id,))
-        conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        shas = store.messages.delete(message_id, row["parent_id"])
     for sha in set(shas):
         store.drop_blob_if_unused(sha)

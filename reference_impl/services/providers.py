@@ -20,20 +20,20 @@ def create_provider(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     row = {"id": new_id(), "name": body["name"], "name_key": body["name"].casefold(),
            "api_endpoint": body["api_endpoint"], "models": body.get("models", []),
            "created_at": now()}
-    with store.transaction() as conn:
-        if store.one("SELECT 1 AS x FROM providers WHERE name_key = ?", row["name_key"]):
+    with store.transaction():
+        if store.providers.name_taken(row["name_key"]):
             raise Conflict("A provider with this name already exists")
-        store.insert(conn, "providers", row)
+        store.providers.add(row)
     return _provider_out(row)
 
 
 def list_providers(store: Store, limit: int, cursor: str | None) -> dict[str, Any]:
-    rows = store.page("SELECT * FROM providers WHERE 1 = 1", [], decode_cursor(cursor), limit)
+    rows = store.providers.page(decode_cursor(cursor), limit)
     return page_of(rows, limit, _provider_out)
 
 
 def get_provider(store: Store, provider_id: str) -> dict[str, Any]:
-    row = store.one("SELECT * FROM providers WHERE id = ?", provider_id)
+    row = store.providers.by_id(provider_id)
     if row is None:
         raise NotFound("Provider not found")
     return _provider_out(row)
@@ -54,8 +54,7 @@ def _config_out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _owned_config(store: Store, user_id: str, config_id: str) -> dict[str, Any]:
-    row = store.one("SELECT * FROM provider_configs WHERE id = ? AND user_id = ?",
-                    config_id, user_id)
+    row = store.providers.config(user_id, config_id)
     if row is None:
         raise NotFound("Provider configuration not found")
     return row
@@ -66,23 +65,19 @@ def create_config(store: Store, user_id: str, body: dict[str, Any]) -> dict[str,
     row = {"id": new_id(), "user_id": user_id, "provider_id": body["provider_id"],
            "api_key": body["api_key"], "default_model": body.get("default_model"),
            "created_at": stamp, "updated_at": stamp}
-    with store.transaction() as conn:
+    with store.transaction():
         # A body naming a missing provider: 409 (the contract's Conflict), not 404.
-        if not store.one("SELECT 1 AS x FROM providers WHERE id = ?", body["provider_id"]):
+        if not store.providers.by_id(body["provider_id"]):
             raise Conflict("Unknown provider")
-        if store.one("SELECT 1 AS x FROM provider_configs WHERE user_id = ? AND provider_id = ?",
-                     user_id, body["provider_id"]):
+        if store.providers.has_config(user_id, body["provider_id"]):
             raise Conflict("You already have a configuration for this provider")
-        store.insert(conn, "provider_configs", row)
+        store.providers.add_config(row)
     return _config_out(row)
 
 
 def list_configs(store: Store, user_id: str, limit: int, cursor: str | None,
                  provider_id: str | None) -> dict[str, Any]:
-    sql, args = "SELECT * FROM provider_configs WHERE user_id = ?", [user_id]
-    if provider_id is not None:
-        sql, args = sql + " AND provider_id = ?", [*args, provider_id]
-    rows = store.page(sql, args, decode_cursor(cursor), limit)
+    rows = store.providers.configs(user_id, decode_cursor(cursor), limit, provider_id)
     return page_of(rows, limit, _config_out)
 
 
@@ -92,15 +87,15 @@ def get_config(store: Store, user_id: str, config_id: str) -> dict[str, Any]:
 
 def update_config(store: Store, user_id: str, config_id: str, body: dict[str, Any]
                   ) -> dict[str, Any]:
-    with store.transaction() as conn:
+    with store.transaction():
         _owned_config(store, user_id, config_id)
         changes = {k: body[k] for k in ("api_key", "default_model") if k in body}
         changes["updated_at"] = now()
-        store.update(conn, "provider_configs", config_id, changes)
+        store.providers.change_config(config_id, changes)
     return get_config(store, user_id, config_id)
 
 
 def delete_config(store: Store, user_id: str, config_id: str) -> None:
-    with store.transaction() as conn:
+    with store.transaction():
         _owned_config(store, user_id, config_id)
-        conn.execute("DELETE FROM provider_configs WHERE id = ?", (config_id,))
+        store.providers.delete_config(config_id)

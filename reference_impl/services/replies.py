@@ -8,6 +8,7 @@ views of the same events, which are stored so that any position can be replayed 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from .. import assistant
 from ..errors import NotFound
 from ..store import Store
 from . import conversations, messages
-from .common import message_out, now
+from .common import ago, message_out, now
 
 __all__ = ["Reply", "start", "finish", "fail", "fail_interrupted", "cost", "synthesize_events",
            "FINAL_EVENTS"]
@@ -36,23 +37,20 @@ class Reply:
 
 def start(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]) -> Reply:
     """Store the user's message and an empty assistant message (status `streaming`)."""
-    with store.transaction() as conn:
+    with store.transaction():
         conv = conversations.owned(store, user_id, conversation_id)
         parent_id = body.get("parent_id")
         messages.check_parent(store, conversation_id, parent_id)
         if parent_id is None:
-            newest = store.one("SELECT id FROM messages WHERE conversation_id = ? "
-                               "ORDER BY seq DESC LIMIT 1", conversation_id)
+            newest = store.messages.newest(conversation_id)
             parent_id = newest["id"] if newest else None
-        history = " ".join(r["content"] for r in store.all(
-            "SELECT content FROM messages WHERE conversation_id = ? ORDER BY seq",
-            conversation_id))
+        history = " ".join(store.messages.contents(conversation_id))
         model = body.get("model") or conv["model"] or assistant.DEFAULT_MODEL
         answer = assistant.answer(history, body["content"], bool(body.get("web_search")))
-        user = messages.add(store, conn, conv, role="user", content=body["content"],
+        user = messages.add(store, conv, role="user", content=body["content"],
                             parent_id=parent_id, status="sent",
                             input_tokens=assistant.count_tokens(body["content"]))
-        bot = messages.add(store, conn, conv, role="assistant", content="",
+        bot = messages.add(store, conv, role="assistant", content="",
                            parent_id=user["id"], status="streaming", model=model,
                            input_tokens=answer.input_tokens)
     return Reply(conversation_id, user["id"], bot["id"], model, answer,
@@ -60,8 +58,7 @@ def start(store: Store, user_id: str, conversation_id: str, body: dict[str, Any]
 
 
 def cost(store: Store, model: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
-    price = (store.one("SELECT * FROM prices WHERE model = ?", model)
-             or store.one("SELECT * FROM prices WHERE model = ?", assistant.DEFAULT_MODEL))
+    price = store.replies.price(model) or store.replies.price(assistant.DEFAULT_MODEL)
     if price is None:
         return {"amount": 0.0, "currency": "USD"}
     amount = (input_tokens * price["input_per_1k"] + output_tokens * price["output_per_1k"]) / 1000
@@ -81,10 +78,10 @@ def started_data(reply: Reply) -> dict[str, Any]:
 def finish(store: Store, reply: Reply) -> dict[str, Any]:
     """Store the completed assistant message; the reply.completed payload."""
     answer = reply.answer
-    conv = store.one("SELECT * FROM conversations WHERE id = ?", reply.conversation_id)
+    conv = store.conversations.by_id(reply.conversation_id)
     if conv is None:
         raise NotFound("Conversation not found")  # deleted while the reply was written
-    with store.transaction() as conn:
+    with store.transaction():
         changes: dict[str, Any] = {"content": answer.text, "status": "completed",
                                    "output_tokens": answer.output_tokens, "updated_at": now()}
         if conv["is_anonymized"]:
@@ -92,9 +89,9 @@ def finish(store: Store, reply: Reply) -> dict[str, Any]:
             mapping = dict(conv["mapping"])
             changes["content"] = anonymize(answer.text, mapping)
             changes["original"] = answer.text
-            store.update(conn, "conversations", conv["id"], {"mapping": mapping})
-        store.update(conn, "messages", reply.message_id, changes)
-    row = store.one("SELECT * FROM messages WHERE id = ?", reply.message_id)
+            store.conversations.change(conv["id"], {"mapping": mapping})
+        store.messages.change(reply.message_id, changes)
+    row = store.messages.by_id(reply.message_id)
     return {"message": message_out(store, row),
             "usage": usage(answer.input_tokens, answer.output_tokens),
             "cost_estimate": cost(store, reply.model, answer.input_tokens, answer.output_tokens),
@@ -103,28 +100,25 @@ def finish(store: Store, reply: Reply) -> dict[str, Any]:
 
 def fail(store: Store, reply: Reply) -> None:
     """Store the assistant message as `failed` (its text so far stays in the events)."""
-    with store.transaction() as conn:
-        store.update(conn, "messages", reply.message_id,
-                     {"status": "failed", "updated_at": now()})
+    with store.transaction():
+        store.messages.change(reply.message_id, {"status": "failed", "updated_at": now()})
 
 
-def fail_interrupted(store: Store) -> int:
+def fail_interrupted(store: Store, stale: float) -> int:
     """End replies a stopped server left `streaming`: status `failed`, a final `reply.failed`.
 
-    Run at start-up before any worker serves, so no job can be running; otherwise a replay of
-    such a reply would wait for a final event that never comes. Returns how many were ended.
+    Run at start-up before any worker serves, so no job of this server can be running;
+    otherwise a replay of such a reply would wait for a final event that never comes. On a
+    database other hosts share, only the replies that no worker seen in the last `stale`
+    seconds holds, untouched as long (the others are live, or recovery.py ends them).
+    Returns how many were ended.
     """
-    rows = store.all("SELECT id FROM messages WHERE status = 'streaming'")
-    for row in rows:
-        with store.transaction() as conn:
-            last = store.one("SELECT MAX(position) AS p FROM reply_events WHERE message_id = ?",
-                             row["id"])["p"]
-            conn.execute("INSERT INTO reply_events VALUES (?, ?, ?, ?)", (
-                row["id"], 0 if last is None else last + 1, "reply.failed", json.dumps(
-                    {"detail": "The server stopped while the reply was written",
-                     "message_id": row["id"]}, separators=(",", ":"))))
-            store.update(conn, "messages", row["id"], {"status": "failed", "updated_at": now()})
-    return len(rows)
+    if store.shared:
+        ids = store.leases.abandoned(time.time() - stale, ago(stale))
+    else:
+        ids = store.messages.streaming_ids()
+    return sum(store.replies.end_failed(message_id, "The server stopped while the reply was written",
+                                        now()) for message_id in ids)
 
 
 def synthesize_events(store: Store, row: dict[str, Any]) -> list[tuple[str, str]]:

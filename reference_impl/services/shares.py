@@ -30,14 +30,12 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
             "snapshot_at": row["snapshot_at"], "expires_at": row["expires_at"]}
 
 
-def _copy(store: Store, conn, snapshot_id: str, messages: list[dict[str, Any]]) -> None:
+def _copy(store: Store, snapshot_id: str, messages: list[dict[str, Any]]) -> None:
     """Add `messages` (rows of `messages`, in order) to a snapshot, inside the caller's
     transaction: only what the public may see, plus attachment hashes so a clone can copy the
     bytes."""
-    marks = ",".join("?" * len(messages))
     attachments: dict[str, list[dict[str, Any]]] = {m["id"]: [] for m in messages}
-    for a in store.all(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY seq",
-                       *attachments):
+    for a in store.attachments.of_messages(list(attachments)):
         attachments[a["message_id"]].append(a)
     for m in messages:
         atts = attachments[m["id"]][:100]
@@ -45,22 +43,19 @@ def _copy(store: Store, conn, snapshot_id: str, messages: list[dict[str, Any]]) 
                   "content": m["content"], "created_at": m["created_at"],
                   "attachments": [{k: a[k] for k in ("id", "filename", "content_type",
                                                      "size_bytes")} for a in atts]}
-        store.insert(conn, "share_messages", {
-            "snapshot_id": snapshot_id, "sha256s": {a["id"]: a["sha256"] for a in atts},
-            "message": json.dumps(public, ensure_ascii=False, separators=(",", ":"))})
+        store.shares.add_message(snapshot_id, {a["id"]: a["sha256"] for a in atts},
+                                 json.dumps(public, ensure_ascii=False, separators=(",", ":")))
 
 
-_MESSAGES = ("SELECT seq, id, parent_id, role, content, created_at FROM messages "
-             "WHERE conversation_id = ? AND seq <= ?")
 _MOST = 10_000  # the contract's bound on a PublicShare's messages
 
 
-def seed_snapshot(store: Store, conn, conversation_id: str) -> tuple[str, int]:
-    """A snapshot of a fixture conversation, in one transaction (start-up, seed.py)."""
+def seed_snapshot(store: Store, conversation_id: str) -> tuple[str, int]:
+    """A snapshot of a fixture conversation, in the caller's transaction (start-up, seed.py)."""
     snapshot_id = new_id()
-    rows = store.all(f"{_MESSAGES} ORDER BY seq LIMIT {_MOST}", conversation_id, 2 ** 62)
+    rows = store.messages.public_first(conversation_id, _MOST)
     if rows:
-        _copy(store, conn, snapshot_id, rows)
+        _copy(store, snapshot_id, rows)
     return snapshot_id, len(rows)
 
 
@@ -71,14 +66,13 @@ async def _snapshot(store: Store, conversation_id: str) -> tuple[str, int]:
     never sees a half-made one; if the copy fails, what it wrote goes.
     """
     snapshot_id, count = new_id(), 0
-    last = store.one("SELECT max(seq) AS seq FROM messages WHERE conversation_id = ?",
-                     conversation_id)["seq"] or 0
+    last = store.messages.last_seq(conversation_id)
     try:
-        async for rows in store.pages(_MESSAGES, [conversation_id, last]):
+        async for rows in store.messages.public_pages(conversation_id, last):
             rows = rows[:_MOST - count]
             if rows:
-                with store.transaction() as conn:
-                    _copy(store, conn, snapshot_id, rows)
+                with store.transaction():
+                    _copy(store, snapshot_id, rows)
                 count += len(rows)
             if count >= _MOST:
                 break
@@ -89,7 +83,7 @@ async def _snapshot(store: Store, conversation_id: str) -> tuple[str, int]:
 
 
 async def _drop_snapshot(store: Store, snapshot_id: str) -> None:
-    await store.delete_all("share_messages", "snapshot_id = ?", [snapshot_id])
+    await store.shares.drop_snapshot(snapshot_id)
 
 
 async def upsert(store: Store, user_id: str, conversation_id: str, body: dict[str, Any] | None
@@ -100,37 +94,36 @@ async def upsert(store: Store, user_id: str, conversation_id: str, body: dict[st
     snapshot_id, count = await _snapshot(store, conversation_id)
     unused = snapshot_id  # the snapshot this request leaves unreferenced, dropped at the end
     try:
-        with store.transaction() as conn:
+        with store.transaction():
             conv = conversations.owned(store, user_id, conversation_id)  # not deleted meanwhile
             stamp = instant.strftime(_FORMAT)
             # Exactly `days` after the snapshot, from the same instant.
             expires = None if days is None else (instant + timedelta(days=days)).strftime(_FORMAT)
             changes = {"title": conv["title"], "snapshot_id": snapshot_id, "message_count": count,
                        "snapshot_at": stamp, "expires_at": expires}
-            existing = store.one("SELECT id, expires_at, snapshot_id FROM shares "
-                                 "WHERE conversation_id = ?", conversation_id)
+            existing = store.shares.of_conversation(conversation_id)
             if existing and existing["expires_at"] is not None and existing["expires_at"] <= stamp:
                 # An expired link stays dead: sharing again mints a new id, so whoever held the
                 # old link does not get the conversation back.
-                conn.execute("DELETE FROM shares WHERE id = ?", (existing["id"],))
-                store.insert(conn, "shares", {"id": new_share_id(), "conversation_id": conversation_id,
-                                              "user_id": user_id, "created_at": stamp, **changes})
+                store.shares.delete(existing["id"])
+                store.shares.add({"id": new_share_id(), "conversation_id": conversation_id,
+                                  "user_id": user_id, "created_at": stamp, **changes})
             elif existing:
-                store.update(conn, "shares", existing["id"], changes)
+                store.shares.change(existing["id"], changes)
             else:
-                store.insert(conn, "shares", {"id": new_share_id(), "conversation_id": conversation_id,
-                                              "user_id": user_id, "created_at": stamp, **changes})
+                store.shares.add({"id": new_share_id(), "conversation_id": conversation_id,
+                                  "user_id": user_id, "created_at": stamp, **changes})
             unused = existing["snapshot_id"] if existing else None
     finally:
         if unused is not None:
             await _drop_snapshot(store, unused)
-    row = store.one("SELECT * FROM shares WHERE conversation_id = ?", conversation_id)
+    row = store.shares.of_conversation(conversation_id)
     return _out(row), existing is None or row["id"] != existing["id"]
 
 
 def _owned(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
     """The user's share link, expired or not; 404 when missing or someone else's."""
-    row = store.one("SELECT * FROM shares WHERE id = ? AND user_id = ?", share_id, user_id)
+    row = store.shares.owned(user_id, share_id)
     if row is None:
         raise NotFound("Share not found")
     return row
@@ -142,24 +135,16 @@ def get(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
 
 def list_page(store: Store, user_id: str, limit: int, cursor: str | None, q: str | None,
               conversation_id: str | None = None) -> dict[str, Any]:
-    sql, args = "SELECT * FROM shares WHERE user_id = ?", [user_id]
-    if conversation_id is not None:
-        # shares.conversation_id is UNIQUE (indexed): at most one row, found in one lookup.
-        sql, args = sql + " AND conversation_id = ?", [*args, conversation_id]
-    if q is not None:
-        # instr() rather than LIKE, which stops at a NUL (conversations.py does the same).
-        sql, args = sql + " AND instr(lower(title), lower(?)) > 0", [*args, q]
-    rows = store.page(sql, args, decode_cursor(cursor), limit, newest_first=True)
+    rows = store.shares.page(user_id, decode_cursor(cursor), limit, q, conversation_id)
     return page_of(rows, limit, _out)
 
 
 async def delete(store: Store, user_id: str, share_id: str) -> None:
-    with store.transaction() as conn:
+    with store.transaction():
         row = _owned(store, user_id, share_id)
-        conn.execute("DELETE FROM shares WHERE id = ?", (share_id,))
+        store.shares.delete(share_id)
     hashes: set[str] = set()
-    async for rows in store.pages("SELECT seq, sha256s FROM share_messages WHERE snapshot_id = ?",
-                                  [row["snapshot_id"]], size=1000):
+    async for rows in store.shares.snapshot(row["snapshot_id"], size=1000):
         hashes.update(sha for r in rows for sha in r["sha256s"].values())
     await _drop_snapshot(store, row["snapshot_id"])
     for sha in hashes:
@@ -167,7 +152,7 @@ async def delete(store: Store, user_id: str, share_id: str) -> None:
 
 
 def _live(store: Store, share_id: str) -> dict[str, Any]:
-    row = store.one("SELECT * FROM shares WHERE id = ?", share_id)
+    row = store.shares.by_id(share_id)
     if row is None or (row["expires_at"] is not None and row["expires_at"] <= now()):
         raise NotFound("Share not found")
     return row
@@ -182,8 +167,7 @@ async def _read(store: Store, share_id: str) -> tuple[dict[str, Any], list[list[
     while True:
         row = _live(store, share_id)
         pages, count = [], 0
-        async for rows in store.pages("SELECT seq, sha256s, message FROM share_messages "
-                                      "WHERE snapshot_id = ?", [row["snapshot_id"]]):
+        async for rows in store.shares.snapshot(row["snapshot_id"]):
             pages.append(rows)
             count += len(rows)
         if count == row["message_count"]:
@@ -218,11 +202,11 @@ async def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
     new_ids: dict[str, str] = {}
     try:
         for rows in pages:
-            with store.transaction() as conn:
+            with store.transaction():
                 for r in rows:
                     m = json.loads(r["message"])
                     new_ids[m["id"]] = new_id()
-                    store.insert(conn, "messages", {
+                    store.messages.add({
                         "id": new_ids[m["id"]], "conversation_id": conv_id,
                         "parent_id": new_ids.get(m["parent_id"]) if m["parent_id"] else None,
                         "role": m["role"], "content": m["content"], "original": None,
@@ -232,21 +216,19 @@ async def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
                         "updated_at": stamp})
                     for a in m["attachments"]:
                         sha = r["sha256s"][a["id"]]
-                        if store.blob_path(sha).exists():
-                            store.insert(conn, "attachments", {
+                        if store.has_blob(sha):
+                            store.attachments.add({
                                 "id": new_id(), "message_id": new_ids[m["id"]],
                                 "filename": a["filename"], "content_type": a["content_type"],
                                 "size_bytes": a["size_bytes"], "sha256": sha,
                                 "created_at": stamp})
             await asyncio.sleep(0)
-        with store.transaction() as conn:
-            store.insert(conn, "conversations", {
+        with store.transaction():
+            store.conversations.add({
                 "id": conv_id, "user_id": user_id, "title": row["title"], "status": "active",
                 "chatbot_id": None, "model": None, "metadata": {}, "is_anonymized": 0,
                 "mapping": {}, "created_at": stamp, "updated_at": stamp})
     except BaseException:
-        await store.delete_all("attachments", "message_id IN (SELECT id FROM messages WHERE "
-                               "conversation_id = ?)", [conv_id])
-        await store.delete_all("messages", "conversation_id = ?", [conv_id])
+        await store.messages.delete_conversation(conv_id)
         raise
     return conversations.get(store, user_id, conv_id)

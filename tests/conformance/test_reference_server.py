@@ -1,5 +1,6 @@
 """The reference server passes every requirement under the ci profile."""
 
+import contextlib
 import json
 import os
 import socket
@@ -42,9 +43,25 @@ def _wait_until_up(process: subprocess.Popen, url: str, what: str) -> None:
 
 @pytest.fixture
 def reference_server():
+    with _serving() as url:
+        yield url
+
+
+@pytest.fixture
+def reference_server_on_postgres():
+    """The reference server with its state in a PostgreSQL database of its own."""
+    from ..postgres import fresh_database
+
+    with fresh_database() as db, _serving("--db", db) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(*args: str):
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "chat_contract.cli", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "--port", str(port), *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(process, url, "the reference server")
@@ -91,6 +108,12 @@ def test_reference_server_passes(reference_server, tmp_path, profile):
     # How long each profile takes is the benchmark's to measure (chat-contract bench), side by
     # side with its peers; a test on a loaded machine must not race the clock.
     assert_suite_passes(reference_server, profile, tmp_path / "report.json")
+
+
+@pytest.mark.slow
+def test_reference_server_on_postgres_passes_ci(reference_server_on_postgres, tmp_path):
+    """Issue 19: the same verdicts with the state in PostgreSQL."""
+    assert_suite_passes(reference_server_on_postgres, "ci", tmp_path / "report.json")
 
 
 @pytest.mark.slow

@@ -18,6 +18,24 @@ def test_db_in_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert not missing.parent.exists()  # nothing created on the way
 
 
+def test_an_unreachable_postgresql_is_a_clear_error(capsys, monkeypatch):
+    from ..loopback import free_port
+
+    monkeypatch.delenv("CHAT_CONTRACT_DB", raising=False)
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/chat"  # nothing listens there
+    assert main(["--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "cannot connect to PostgreSQL" in err and "Connection refused" in err
+
+
+def test_the_database_may_come_from_the_environment(capsys, monkeypatch):
+    from ..loopback import free_port
+
+    monkeypatch.setenv("CHAT_CONTRACT_DB", f"postgresql://postgres@127.0.0.1:{free_port()}/x")
+    assert main([]) == 2  # it was used: the same clear error
+    assert "cannot connect to PostgreSQL" in capsys.readouterr().err
+
+
 def test_swagger_ui_lists_this_server():
     from reference_impl.app import create_app
 

@@ -25,9 +25,9 @@ async def _long_conversation(api) -> str:
     store = api.state.store
     conv = conversations.create(store, me["id"], {"title": "long"})
     row = conversations.owned(store, me["id"], conv["id"])
-    with store.transaction() as conn:
+    with store.transaction():
         for _ in range(MESSAGES):
-            messages.add(store, conn, row, role="user", content=TEXT, parent_id=None,
+            messages.add(store, row, role="user", content=TEXT, parent_id=None,
                          status="sent")
     return conv["id"]
 

@@ -1,4 +1,4 @@
-"""Writers of several processes queue on the database's lock file (store.Store.transaction)."""
+"""Writers of several processes queue on the database's lock file (store/sqlite.py: Store.transaction)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_impl import store as store_module
+from reference_impl.store import sqlite as store_module
 from reference_impl.errors import ServiceUnavailable
 from reference_impl.store import Store
 

@@ -1,4 +1,4 @@
-"""All state: one SQLite database through the standard library, plus a folder of file bytes.
+"""The SQLite engine: one database through the standard library, plus a folder of file bytes.
 
 SQLite's "database is locked" (another process held the write lock past busy_timeout) is
 translated here, once, into the contract's 503 with Retry-After.
@@ -11,7 +11,6 @@ sharing a file database), so concurrent writers lose nothing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -22,9 +21,11 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
-from .errors import ServiceUnavailable
+from ..errors import ServiceUnavailable
+from .base import Database
+from .schema import JSON_COLUMNS, SCHEMA
 
 try:
     import fcntl
@@ -33,79 +34,8 @@ except ImportError:  # Windows: SQLite's own locking alone
 
 __all__ = ["Store"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, display_name TEXT NOT NULL,
-  salt BLOB NOT NULL, password_hash BLOB NOT NULL, dev_password TEXT);
-CREATE TABLE IF NOT EXISTS tokens (
-  token TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS stream_tickets (
-  ticket TEXT PRIMARY KEY, user_id TEXT NOT NULL, message_id TEXT NOT NULL,
-  expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS conversations (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL,
-  title TEXT, status TEXT NOT NULL, chatbot_id TEXT, model TEXT, metadata TEXT NOT NULL,
-  is_anonymized INTEGER NOT NULL, mapping TEXT NOT NULL, created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS conv_user ON conversations(user_id, seq);
-CREATE INDEX IF NOT EXISTS conv_status ON conversations(user_id, status, seq);
-CREATE INDEX IF NOT EXISTS conv_chatbot ON conversations(user_id, chatbot_id, seq);
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
-  conversation_id TEXT NOT NULL, parent_id TEXT, role TEXT NOT NULL, content TEXT NOT NULL,
-  original TEXT, status TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL, reactions TEXT NOT NULL, feedback TEXT,
-  metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS msg_conv ON messages(conversation_id, seq);
-CREATE INDEX IF NOT EXISTS msg_parent ON messages(parent_id);
--- Replies being written: found at start-up without reading every message.
-CREATE INDEX IF NOT EXISTS msg_streaming ON messages(status) WHERE status = 'streaming';
-CREATE TABLE IF NOT EXISTS attachments (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, message_id TEXT NOT NULL,
-  filename TEXT NOT NULL, content_type TEXT NOT NULL, size_bytes INTEGER NOT NULL,
-  sha256 TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS att_msg ON attachments(message_id, seq);
-CREATE INDEX IF NOT EXISTS att_sha ON attachments(sha256);
-CREATE TABLE IF NOT EXISTS providers (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
-  name_key TEXT UNIQUE NOT NULL, api_endpoint TEXT NOT NULL, models TEXT NOT NULL,
-  created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS provider_configs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL,
-  provider_id TEXT NOT NULL, api_key TEXT NOT NULL, default_model TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (user_id, provider_id));
-CREATE INDEX IF NOT EXISTS cfg_user ON provider_configs(user_id, seq);
-CREATE TABLE IF NOT EXISTS shares (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
-  conversation_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, title TEXT,
-  snapshot_id TEXT NOT NULL, message_count INTEGER NOT NULL, created_at TEXT NOT NULL,
-  snapshot_at TEXT NOT NULL, expires_at TEXT);
-CREATE INDEX IF NOT EXISTS share_user ON shares(user_id, seq);
--- A share's snapshot, one row per message, written and read in slices (services/shares.py):
--- `message` is the public JSON of the message as served, `sha256s` its attachments' hashes
--- (attachment id -> sha256, for clones; before `message`, so a scan for a hash skips the text).
-CREATE TABLE IF NOT EXISTS share_messages (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, snapshot_id TEXT NOT NULL, sha256s TEXT NOT NULL,
-  message TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS share_msg_snapshot ON share_messages(snapshot_id, seq);
-CREATE TABLE IF NOT EXISTS read_markers (
-  user_id TEXT NOT NULL, conversation_id TEXT NOT NULL, message_seq INTEGER NOT NULL,
-  message_id TEXT, read_at TEXT NOT NULL, PRIMARY KEY (user_id, conversation_id));
-CREATE TABLE IF NOT EXISTS reply_events (
-  message_id TEXT NOT NULL, position INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
-  PRIMARY KEY (message_id, position));
--- Sign-in attempts of the last window (throttle.py), shared by every worker of a database.
-CREATE TABLE IF NOT EXISTS sign_in_attempts (username_key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS sign_in_key ON sign_in_attempts(username_key, at);
-CREATE INDEX IF NOT EXISTS sign_in_at ON sign_in_attempts(at);
-CREATE TABLE IF NOT EXISTS prices (
-  model TEXT PRIMARY KEY, input_per_1k REAL NOT NULL, output_per_1k REAL NOT NULL,
-  currency TEXT NOT NULL);
-"""
 
 WRITE_WAIT = 10.0  # seconds a write waits for another process's (busy_timeout, the same)
-JSON_COLUMNS = {"metadata", "mapping", "reactions", "feedback", "models", "sha256s"}
-SLICE_ROWS = 16  # rows per query of whole-conversation work done in slices (pages, delete_all)
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
@@ -191,11 +121,14 @@ def _migrate_shares(conn: sqlite3.Connection) -> None:
         raise
 
 
-class Store:
+class Store(Database):
     """The database and the folder of attachment bytes (named by their sha256)."""
 
-    def __init__(self, db_path: str | None, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    errors = (sqlite3.Error,)
+
+    def __init__(self, db_path: str | None, data_dir: Path, checkpoints: bool = True) -> None:
+        super().__init__()
+        self.data_dir, self.db_path = data_dir, db_path
         (data_dir / "blobs").mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False,
@@ -210,7 +143,8 @@ class Store:
             # of their own rather than inside whichever request's COMMIT crossed the WAL size
             # limit: on the event loop they stalled every request for tens of milliseconds.
             self.conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = _Checkpointer(db_path)
+            if checkpoints:
+                self._checkpointer = _Checkpointer(db_path)
             # Writers of several worker processes queue on this file's lock: SQLite alone
             # makes a waiting writer sleep and poll (1, 2, 5, 10 ms...), which left both
             # workers idle while writes queued; a lock wakes the next writer at once.
@@ -218,6 +152,22 @@ class Store:
         with self._lock:
             _migrate_shares(self.conn)
             self.conn.executescript(SCHEMA)
+
+    def size_bytes(self) -> int:
+        """The database's pages (mock sessions are bounded by their sum)."""
+        with self._lock:
+            pages = self.conn.execute("PRAGMA page_count").fetchone()["page_count"]
+            return pages * self.conn.execute("PRAGMA page_size").fetchone()["page_size"]
+
+    def make_read_only(self) -> None:
+        """From now on any write fails (the mock sessions' template)."""
+        with self._lock:
+            self.conn.execute("PRAGMA query_only=ON")
+
+    def for_background(self) -> "Store":
+        """A connection of its own for a background thread (recovery.py), so that its writes
+        never wait on the event loop's; the checkpoints stay this store's."""
+        return Store(self.db_path, self.data_dir, checkpoints=False)
 
     def close(self) -> None:
         checkpointer = getattr(self, "_checkpointer", None)
@@ -277,87 +227,17 @@ class Store:
         with self._lock, _busy_is_503():
             return self.conn.execute(sql, args).fetchall()
 
-    def insert(self, conn: sqlite3.Connection, table: str, row: dict[str, Any],
-               ignore: bool = False) -> None:
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v
-                  for k, v in row.items()]
-        verb = "INSERT OR IGNORE" if ignore else "INSERT"
-        conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})".replace("INSERT", verb, 1),
-                     values)
+    def run(self, sql: str, *args: Any) -> int:
+        with self._lock:
+            return self.conn.execute(sql, args).rowcount
 
-    def update(self, conn: sqlite3.Connection, table: str, key: str, changes: dict[str, Any]
-               ) -> None:
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v
-                  for k, v in changes.items()]
-        conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values, key])
+    def contains(self, expression: str) -> str:
+        # instr() on lower(): the same ASCII-only case folding as LIKE, but instr() compares
+        # whole values, where LIKE stops at a NUL (`q=%00` once matched everything).
+        return f"instr(lower({expression}), lower(?)) > 0"
 
-    def page(self, sql: str, args: list[Any], after: int | None, limit: int,
-             newest_first: bool = False) -> list[dict[str, Any]]:
-        """`sql` selects from one table with a WHERE clause; keyset on seq, limit+1 rows."""
-        if after is not None:
-            sql += " AND seq < ?" if newest_first else " AND seq > ?"
-            args = [*args, after]
-        sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
-        sql += " LIMIT ?"
-        return self.all(sql, *args, limit + 1)
-
-    async def pages(self, sql: str, args: list[Any], size: int = SLICE_ROWS
-                    ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every row of `sql` (as for `page`, oldest first), one page of `size` per query.
-
-        The event loop serves other requests between pages, so whole-conversation work (a
-        summary, a share's snapshot: 2,000 messages of 16 KB are 32 MB) is bounded slices of
-        it rather than one stall of a second. Rows written meanwhile may or may not be seen.
-        """
-        after = None
-        while True:
-            rows = self.page(sql, args, after, size)
-            yield rows[:size]
-            if len(rows) <= size:
-                return
-            after = rows[size - 1]["seq"]
-            await asyncio.sleep(0)
-
-    async def delete_all(self, table: str, where: str, args: list[Any],
-                         size: int = SLICE_ROWS) -> None:
-        """DELETE FROM `table` WHERE `where`, `size` rows per transaction, the loop served between."""
-        while True:
-            with self.transaction() as conn:
-                done = conn.execute(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
-                                    f"WHERE {where} LIMIT ?)", [*args, size]).rowcount
-            if done < size:
-                return
-            await asyncio.sleep(0)
-
-    # -- sign-in attempts (throttle.py) --------------------------------------------------------
-
-    def take_attempt(self, key: str, now: float, window: float, most: int, max_rows: int
-                     ) -> float | None:
-        """Count one attempt for `key`, in one transaction; or refuse it.
-
-        None: counted. A number: refused, the seconds until the oldest attempt that stands in
-        the way is `window` old (`key`'s own, or with `max_rows` attempts in the window for all
-        keys together, the oldest of all: a flood is refused, it never resets a count).
-        """
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM sign_in_attempts WHERE at <= ?", (now - window,))
-            mine = conn.execute("SELECT count(*) AS n, min(at) AS oldest FROM sign_in_attempts"
-                                " WHERE username_key = ?", (key,)).fetchone()
-            if mine["n"] >= most:
-                return mine["oldest"] + window - now
-            every = conn.execute("SELECT count(*) AS n, min(at) AS oldest FROM "
-                                 "sign_in_attempts").fetchone()
-            if every["n"] >= max_rows:
-                return every["oldest"] + window - now
-            conn.execute("INSERT INTO sign_in_attempts VALUES (?, ?)", (key, now))
-        return None
-
-    def forget_attempts(self, key: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM sign_in_attempts WHERE username_key = ?", (key,))
+    def insert_verb(self, ignore: bool) -> tuple[str, str]:
+        return ("INSERT OR IGNORE" if ignore else "INSERT"), ""
 
     # -- file bytes ---------------------------------------------------------------------------
 
@@ -375,12 +255,19 @@ class Store:
         path = self.blob_path(sha256)
         return path.read_bytes() if path.exists() else None
 
-    def drop_blob_if_unused(self, sha256: str) -> None:
-        if self.one("SELECT 1 AS x FROM attachments WHERE sha256 = ?", sha256):
-            return
-        if self.one("SELECT 1 AS x FROM share_messages WHERE instr(sha256s, ?) > 0", sha256):
-            return  # a share snapshot still offers these bytes for cloning
+    def blob_hashes(self) -> list[str]:
+        return [p.name for p in (self.data_dir / "blobs").iterdir()
+                if not p.name.endswith(".tmp")]
+
+    def drop_blob(self, sha256: str) -> None:
         self.blob_path(sha256).unlink(missing_ok=True)
+
+    def has_blob(self, sha256: str) -> bool:
+        return self.blob_path(sha256).exists()
+
+    def drop_blob_if_unused(self, sha256: str) -> None:
+        if not self.attachments.hash_in_use(sha256):
+            self.blob_path(sha256).unlink(missing_ok=True)
 
     # -- copies (mock sessions, snapshots, reset) ----------------------------------------------
 
@@ -391,6 +278,9 @@ class Store:
         fixtures); blobs are hard-linked where the file system allows (they are never changed
         in place, only replaced), copied otherwise.
         """
+        if not isinstance(target, Store):
+            self.copy_rows_to(target)  # another engine: row by row
+            return
         with self._lock, target._lock:
             self.conn.backup(target.conn)
         source, dest = self.data_dir / "blobs", target.data_dir / "blobs"

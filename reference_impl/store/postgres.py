@@ -1,0 +1,268 @@
+"""The PostgreSQL engine: one database that any number of hosts share, through psycopg 3 and a
+connection pool (psycopg_pool).
+
+The repositories' SQL runs as written (`?` placeholders become `%s`). What differs from SQLite:
+
+- Writes are serialised, as SQLite's BEGIN IMMEDIATE serialises them: each write transaction
+  first takes one transaction-level advisory lock, so the services' check-then-write rules
+  (a name already taken, a parent message in this conversation, the sign-in count) hold
+  across hosts exactly as in one process. Reads never wait (MVCC).
+- The schema is versioned (`schema_version`) and created or migrated at start-up under a
+  session-level advisory lock: hosts starting together wait for the first, then find nothing
+  left to do.
+- Attachments' bytes are rows of `blobs`, so every host reads them.
+- A PostgreSQL `text` cannot hold a NUL, which the contract allows in any string: text is
+  stored with NUL written as U+0001 "0" and U+0001 as U+0001 U+0001, and read back exactly.
+- Case folding for search is ASCII-only, as SQLite's lower() (translate(), not lower()).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import zlib
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterator
+
+import psycopg
+from psycopg.rows import RowMaker
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..errors import ServiceUnavailable
+from .base import Database
+from .schema import COPIED_TABLES, JSON_COLUMNS, SCHEMA
+
+__all__ = ["PostgresStore", "MIGRATIONS"]
+
+POOL_SIZE = 8          # connections per process: the event loop's, the recovery thread's, spare
+WAIT = 10.0            # seconds a request waits for a connection or the write lock: then 503
+_ESCAPE = "\x01"
+
+
+def _pg_schema(sqlite_schema: str) -> str:
+    """SCHEMA in PostgreSQL's types: identity keys, bytea, double precision, bigint."""
+    text = sqlite_schema.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    text = re.sub(r"\bBLOB\b", "BYTEA", text)
+    text = re.sub(r"\bREAL\b", "DOUBLE PRECISION", text)
+    return re.sub(r"\bINTEGER\b", "BIGINT", text)
+
+
+# Each entry moves the schema one version up; never edit one that has shipped, add the next.
+MIGRATIONS: list[str] = [
+    _pg_schema(SCHEMA) + """
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+""",
+]
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str) and ("\x00" in value or _ESCAPE in value):
+        return value.replace(_ESCAPE, _ESCAPE * 2).replace("\x00", _ESCAPE + "0")
+    return value
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while (j := text.find(_ESCAPE, i)) >= 0:
+        out.append(text[i:j])
+        out.append("\x00" if text[j + 1:j + 2] == "0" else _ESCAPE)
+        i = j + 2
+    out.append(text[i:])
+    return "".join(out)
+
+
+def _rows(cursor: psycopg.Cursor) -> RowMaker[dict[str, Any]]:
+    """Rows as dicts: JSON columns parsed, escaped text read back."""
+    names = [c.name for c in cursor.description or ()]
+
+    def make(values: Any) -> dict[str, Any]:
+        row = {}
+        for name, value in zip(names, values):
+            if isinstance(value, str) and _ESCAPE in value:
+                value = _unescape(value)
+            if name in JSON_COLUMNS and value is not None:
+                value = json.loads(value)
+            row[name] = value
+        return row
+    return make
+
+
+@lru_cache(maxsize=512)
+def _sql(text: str) -> str:
+    """The repositories' `?` placeholders in psycopg's style."""
+    return text.replace("%", "%%").replace("?", "%s")
+
+
+_ASCII = ("'ABCDEFGHIJKLMNOPQRSTUVWXYZ'", "'abcdefghijklmnopqrstuvwxyz'")
+
+
+@contextmanager
+def _unavailable_is_503() -> Iterator[None]:
+    try:
+        yield
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise ServiceUnavailable("The database is busy or unreachable; retry shortly") from exc
+
+
+class PostgresStore(Database):
+    """A store in one PostgreSQL schema (`public` unless named) of the database `url` names."""
+
+    errors = (psycopg.Error, PoolTimeout)
+
+    shared = True
+
+    def __init__(self, url: str, schema: str = "public", pool_size: int = POOL_SIZE) -> None:
+        super().__init__()
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise ValueError(f"not a schema name this store makes: {schema!r}")
+        self.url, self.schema = url, schema
+        # One lock per schema: writers of one mock session never wait for another's.
+        self._write_key = zlib.crc32(f"chat-contract:{schema}".encode())
+        self._local = threading.local()
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, timeout=WAIT, open=False,
+            kwargs={"autocommit": True, "row_factory": _rows,
+                    # A commit is acknowledged once PostgreSQL holds it, before its log reaches
+                    # the disk (as SQLite's synchronous=NORMAL): a killed host loses nothing,
+                    # a crash of the database server itself the last fraction of a second.
+                    "options": f"-c search_path={schema} -c synchronous_commit=off"},
+            name=f"chat-contract-{schema}")
+        try:  # one connection first: a wrong URL is said at once, in libpq's words
+            psycopg.connect(url, connect_timeout=int(WAIT)).close()
+        except psycopg.OperationalError as exc:
+            raise ServiceUnavailable(f"cannot connect to PostgreSQL: {exc}".strip()) from None
+        with _unavailable_is_503():
+            self.pool.open(wait=True, timeout=WAIT)
+        self.migrate()
+
+    # -- schema ----------------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Create or bring the schema up to the latest version; the version it is now at."""
+        with self.pool.connection() as conn:
+            # Hosts starting together: one migrates, the others wait here and then skip.
+            conn.execute("SELECT pg_advisory_lock(%s)", (self._write_key + 1,))
+            try:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+                row = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()
+                version = row["v"] or 0
+                for number, script in enumerate(MIGRATIONS[version:], version + 1):
+                    with conn.transaction():
+                        conn.execute(script)
+                        conn.execute("INSERT INTO schema_version (version) VALUES (%s)",
+                                     (number,))
+                    version = number
+                return version
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (self._write_key + 1,))
+
+    # -- statements ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """The transaction's connection in this thread, or one from the pool for a statement."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with _unavailable_is_503(), self.pool.connection() as conn:
+            yield conn
+
+    def answers(self) -> bool:
+        """Readiness: the database serves a query (the health check, mock/admin.py)."""
+        try:
+            return self.one("SELECT 1 AS ok") is not None
+        except (psycopg.Error, ServiceUnavailable):
+            return False
+
+    def one(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            return conn.execute(_sql(sql), [_escape(a) for a in args]).fetchone()
+
+    def all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            return conn.execute(_sql(sql), [_escape(a) for a in args]).fetchall()
+
+    def run(self, sql: str, *args: Any) -> int:
+        with self._connection() as conn:
+            return conn.execute(_sql(sql), [_escape(a) for a in args]).rowcount
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """One write, all or nothing, after every other host's write that came first."""
+        if getattr(self._local, "conn", None) is not None:
+            raise RuntimeError("a transaction is already open in this thread")
+        with _unavailable_is_503(), self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(WAIT * 1000)}ms",))
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
+            except psycopg.errors.LockNotAvailable as exc:
+                raise ServiceUnavailable("The database is busy; retry shortly") from exc
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    def contains(self, expression: str) -> str:
+        # strpos() compares whole values; translate() folds ASCII letters only, as SQLite does.
+        return (f"strpos(translate({expression}, {_ASCII[0]}, {_ASCII[1]}), "
+                f"translate(?, {_ASCII[0]}, {_ASCII[1]})) > 0")
+
+    def insert_verb(self, ignore: bool) -> tuple[str, str]:
+        return "INSERT", (" ON CONFLICT DO NOTHING" if ignore else "")
+
+    # -- file bytes ------------------------------------------------------------------------------
+
+    def write_blob(self, sha256: str, data: bytes) -> None:
+        self.run("INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                 sha256, data)
+
+    def read_blob(self, sha256: str) -> bytes | None:
+        row = self.one("SELECT data FROM blobs WHERE sha256 = ?", sha256)
+        return None if row is None else bytes(row["data"])
+
+    def has_blob(self, sha256: str) -> bool:
+        return bool(self.one("SELECT 1 AS x FROM blobs WHERE sha256 = ?", sha256))
+
+    def blob_hashes(self) -> list[str]:
+        return [r["sha256"] for r in self.all("SELECT sha256 FROM blobs")]
+
+    def drop_blob(self, sha256: str) -> None:
+        self.run("DELETE FROM blobs WHERE sha256 = ?", sha256)
+
+    def drop_blob_if_unused(self, sha256: str) -> None:
+        with self.transaction():
+            if not self.attachments.hash_in_use(sha256):
+                self.run("DELETE FROM blobs WHERE sha256 = ?", sha256)
+
+    # -- copies (mock sessions, snapshots, reset) ------------------------------------------------
+
+    def copy_to(self, target: Database) -> None:
+        """Make `target` (a store of either engine) an exact copy of this one."""
+        self.copy_rows_to(target)
+
+    def after_copy(self) -> None:
+        # The rows came with their keys: each sequence goes on after the largest.
+        for table in COPIED_TABLES:
+            if self.one("SELECT 1 AS x FROM information_schema.columns WHERE table_schema = ? "
+                        "AND table_name = ? AND column_name = 'seq'", self.schema, table):
+                self.run(f"SELECT setval(pg_get_serial_sequence('{table}', 'seq'), "
+                         f"COALESCE((SELECT max(seq) FROM {table}), 0) + 1, false)")
+
+    # -- lifetime --------------------------------------------------------------------------------
+
+    def for_background(self) -> "PostgresStore":
+        """The pool serves every thread: a background thread shares this store."""
+        return self
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def drop(self) -> None:
+        """Delete this store's schema and everything in it (a mock session's, a test's)."""
+        with self.pool.connection() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')

@@ -1,0 +1,187 @@
+"""Three `chat-contract serve` processes on one PostgreSQL database, on different ports: what
+one host did, every host serves (issue 19, item 3). Each test has a database of its own."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import os
+import re
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from reference_impl.recovery import BEAT, STALE
+from reference_impl.throttle import FAILURES
+
+from ..postgres import fresh_database
+from .conftest import check_contract, parse_sse
+from .live import login, serve
+from .test_flows import LISBON
+
+pytestmark = pytest.mark.slow
+
+REPLIES = f"/api/v1/conversations/{LISBON}/replies"
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    """Factory: `hosts(n, *serve_args)` -> n servers on one fresh database."""
+    with fresh_database() as url, contextlib.ExitStack() as stack:
+        yield lambda n, *args: [stack.enter_context(serve(tmp_path, "--db", url, *args))
+                                for _ in range(n)]
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _events(lines, count: int | None = None) -> list[dict[str, str]]:
+    """The next `count` events (None: all) from a live stream's line iterator."""
+    events, block = [], []
+    for line in lines:
+        if line:
+            block.append(line)
+            continue
+        events += parse_sse("\n".join(block))
+        block = []
+        if count is not None and len(events) >= count:
+            return events
+    return events
+
+
+def _admin_token(host) -> str:
+    return re.search(r"X-Mock-Token: (\S+)", host.log()).group(1)
+
+
+def test_tokens_tickets_throttle_admin_token_and_live_streams_hold_across_hosts(hosts):
+    # Half a second between deltas: B's first event (the second delta) leaves at least four
+    # deltas, two seconds, for one status read from C while A still writes the reply.
+    a, b, c = hosts(3, "--token-delay", "0.5")
+    # A token issued by one host is accepted by every host.
+    token = login(a.base_url)
+    for host in (a, b, c):
+        me = httpx.get(f"{host.base_url}/api/v1/users/me", headers=_auth(token), timeout=10)
+        assert me.status_code == 200 and me.json()["username"] == "alice"
+
+    # The admin API's token is one for all hosts (the first host's), and works on each.
+    assert len({_admin_token(h) for h in (a, b, c)}) == 1
+    for host in (a, b, c):
+        r = httpx.get(f"{host.base_url}/__mock/journal",
+                      headers={"X-Mock-Token": _admin_token(a)}, timeout=10)
+        assert r.status_code == 200, r.text
+
+    # A reply generated on A is followed live from B, resumed with Last-Event-ID, and
+    # replayed whole from C afterwards.
+    with httpx.Client(base_url=a.base_url, headers=_auth(token), timeout=30) as on_a:
+        with on_a.stream("POST", REPLIES, json={"content": "Tell me about the trams",
+                                                "stream": True}) as stream:
+            lines_a = stream.iter_lines()
+            started = _events(lines_a, 2)
+            message_id = json.loads(started[0]["data"])["message_id"]
+            with httpx.stream("GET", f"{b.base_url}/api/v1/messages/{message_id}/events",
+                              headers={**_auth(token), "Last-Event-ID": started[-1]["id"]},
+                              timeout=30) as followed:
+                assert followed.status_code == 200
+                lines_b = followed.iter_lines()
+                first_on_b = _events(lines_b, 1)
+                # Live: B delivered an event while the reply was still being written on A.
+                status = httpx.get(f"{c.base_url}/api/v1/messages/{message_id}",
+                                   headers=_auth(token), timeout=10).json()["status"]
+                rest = _events(lines_b)
+            _events(lines_a)
+    on_b = first_on_b + rest
+    assert status == "streaming"
+    assert [int(e["id"]) for e in on_b] == list(range(int(started[-1]["id"]) + 1,
+                                                     int(started[-1]["id"]) + 1 + len(on_b)))
+    assert on_b[-1]["event"] == "reply.completed"
+    replay = httpx.get(f"{c.base_url}/api/v1/messages/{message_id}/events",
+                       headers=_auth(token), timeout=30)
+    check_contract(replay)
+    assert parse_sse(replay.text) == started + on_b
+
+    # A stream ticket issued on A opens the events on C (no bearer token there).
+    ticket = httpx.post(f"{a.base_url}/api/v1/messages/{message_id}/stream-tickets",
+                        headers=_auth(token), timeout=10).json()["ticket"]
+    by_ticket = httpx.get(f"{c.base_url}/api/v1/messages/{message_id}/events",
+                          params={"ticket": ticket}, timeout=30)
+    assert by_ticket.status_code == 200 and parse_sse(by_ticket.text) == started + on_b
+
+    # The sign-in throttle is one count per username across hosts.
+    answers = [httpx.post(f"{h.base_url}/api/v1/auth/token", timeout=30,
+                          data={"username": "bob", "password": "wrong"}).status_code
+               for h in ([a, b, c] * FAILURES)[:FAILURES]]
+    assert answers == [401] * FAILURES
+    for host in (a, b, c):
+        refused = httpx.post(f"{host.base_url}/api/v1/auth/token", timeout=30,
+                             data={"username": "bob", "password": "bob-dev-password"})
+        assert refused.status_code == 429, refused.text
+
+
+def test_a_killed_host_loses_no_acknowledged_write_and_its_reply_is_ended_by_another(hosts):
+    a, b, c = hosts(3, "--token-delay", "0.3")
+    token = login(b.base_url)
+    conv = httpx.post(f"{b.base_url}/api/v1/conversations", headers=_auth(token),
+                      json={"title": "kill -9"}, timeout=10).json()
+    # A reply A is writing when it dies.
+    with httpx.Client(base_url=a.base_url, headers=_auth(token), timeout=30) as on_a:
+        with on_a.stream("POST", REPLIES, json={"content": "A long story please",
+                                                "stream": True}) as stream:
+            message_id = json.loads(_events(stream.iter_lines(), 1)[0]["data"])["message_id"]
+
+    acknowledged: list[str] = []
+    refused_by_live: list[str] = []
+    lock, enough = threading.Lock(), threading.Event()
+
+    def writer(n: int) -> None:
+        for i in range(12):
+            host = (a, b, c)[(n + i) % 3]
+            content = f"w{n}-{i}"
+            try:
+                r = httpx.post(f"{host.base_url}/api/v1/conversations/{conv['id']}/messages",
+                               headers=_auth(token), json={"content": content}, timeout=15)
+            except httpx.TransportError:
+                continue  # the killed host: never acknowledged
+            with lock:
+                if r.status_code == 201:
+                    acknowledged.append(content)
+                    if len(acknowledged) >= 30:
+                        enough.set()
+                elif host is not a:
+                    refused_by_live.append(f"{host.base_url} {r.status_code} {r.text}")
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        running = [pool.submit(writer, n) for n in range(8)]
+        assert enough.wait(120), "the writes did not start"
+        os.killpg(a.process.pid, signal.SIGKILL)  # mid-load, mid-reply
+        for f in running:
+            f.result()
+    assert refused_by_live == []  # the other hosts kept answering
+    seen, cursor = [], None
+    while True:
+        page = httpx.get(f"{c.base_url}/api/v1/conversations/{conv['id']}/messages",
+                         headers=_auth(token), timeout=10,
+                         params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [m["content"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert set(acknowledged) <= set(seen)  # no acknowledged write lost
+
+    # The reply A was writing is ended by a live host (its heartbeat stopped).
+    killed_at, status = time.monotonic(), None
+    while time.monotonic() - killed_at < STALE + 20 * BEAT:
+        status = httpx.get(f"{b.base_url}/api/v1/messages/{message_id}", headers=_auth(token),
+                           timeout=10).json()["status"]
+        if status == "failed":
+            break
+        time.sleep(0.2)
+    assert status == "failed"
+    events = parse_sse(httpx.get(f"{c.base_url}/api/v1/messages/{message_id}/events",
+                                 headers=_auth(token), timeout=30).text)
+    assert events[0]["event"] == "reply.started" and events[-1]["event"] == "reply.failed"
+    assert [int(e["id"]) for e in events] == list(range(len(events)))
