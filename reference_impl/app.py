@@ -310,18 +310,13 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
     offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue)
-    state.journal = Journal()
     paths = PathTable(contract["paths"])
     presets = _presets(contract, paths)
-    state.sessions = SessionPool(
-        state, seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
-        make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
-                                   settings, state.fixture_users,
-                                   throttle=state.throttle),  # one count, every session
-        on_evict=lambda name: (state.journal.forget(name), presets.forget(name)))
+    state.journal, state.sessions = _mock_state(state, store, fixtures, presets)
 
     def clean_up() -> None:
         offload.close()
+        state.journal.close()
         state.sessions.close()
         if settings.data_dir is None and not (settings.db_path
                                               and not is_postgres_url(settings.db_path)):
@@ -413,6 +408,29 @@ def _presets(contract: dict[str, Any], paths: PathTable) -> Presets:
         found = paths.match(path)
         return ids.get((found.template, method)) if found is not None else None
     return Presets(list(ids.values()), operation_of)
+
+
+def _mock_state(state: State, store: Any, fixtures: Path, presets: Presets
+                ) -> tuple[Journal, SessionPool]:
+    """The journal and the named sessions: in this process's memory, or on a shared database
+    in it, so every host serves the same ones (mock/shared_sessions.py, shared_journal.py)."""
+    settings = state.settings
+    options = dict(
+        seed=lambda s: seed.load(s, fixtures), max_sessions=settings.max_sessions,
+        make_state=lambda s: State(s, ReplyRunner(s, settings.token_delay, settings.keep_alive),
+                                   settings, state.fixture_users,
+                                   throttle=state.throttle),  # one count, every session
+        on_evict=lambda name: (journal.forget(name), presets.forget(name)))
+    if not store.shared:
+        journal = Journal()
+        return journal, SessionPool(state, **options)
+    from .mock.shared_journal import SharedJournal
+    from .mock.shared_sessions import SharedSessionPool
+    from .store.mock_journal import JournalTable
+    from .store.mock_sessions import SessionRegistry
+    journal = SharedJournal(JournalTable(store))
+    return journal, SharedSessionPool(state, registry=SessionRegistry(store),
+                                      fixtures_key=seed.fingerprint(fixtures), **options)
 
 
 def _ready(store: Store) -> dict[str, str]:

@@ -84,11 +84,14 @@ def _connection_settings(args: argparse.Namespace) -> dict[str, Any]:
 def _settings_from(args: argparse.Namespace):
     from .app import Settings
     from .hosts import allowed_hosts
+    from .store import is_postgres_url
     return Settings(db_path=args.db, fixtures=Path(args.fixtures) if args.fixtures else None,
                     data_dir=Path(args.data_dir) if args.data_dir else None,
                     token_delay=args.token_delay,
-                    # Sessions live in one process's memory: off when workers share a file.
-                    max_sessions=args.max_sessions if args.workers == 1 else 0,
+                    # Sessions live in one process's memory, or in a PostgreSQL database
+                    # every process shares: off when workers share a SQLite file.
+                    max_sessions=args.max_sessions if args.workers == 1
+                    or is_postgres_url(args.db) else 0,
                     check_rate=args.check_responses, cors_origins=tuple(args.cors_origin),
                     access_log=args.access_log,
                     allowed_hosts=allowed_hosts(args.host, args.cors_origin, args.allowed_host))

@@ -26,6 +26,17 @@ def read_seed(source: Path) -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def fingerprint(source: Path) -> str:
+    """The SHA-256 of the fixtures' files (a folder's, or a recording): the mock sessions'
+    template on PostgreSQL is seeded once per fingerprint, by whichever host needs it first."""
+    digest = hashlib.sha256()
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(f"{path.name}\n{path.stat().st_size}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def load(store: Store, folder: Path) -> list[dict[str, str]]:
     """Seed the store; the fixture users' logins and development passwords."""
     seed = read_seed(folder)

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from .redact import body_view, query_view
 
-__all__ = ["Journal", "Body", "LIMIT", "MAX_BYTES", "FIELD_LIMIT", "BODY_LIMIT"]
+__all__ = ["Journal", "Body", "LIMIT", "MAX_BYTES", "FIELD_LIMIT", "BODY_LIMIT", "listed"]
 
 LIMIT = 1000
 MAX_BYTES = 8 * 1024 * 1024
@@ -68,12 +68,12 @@ def _clip(text: str, most: int) -> str:
     return f"{text[:most]}...[{len(text) - most} more characters truncated]"
 
 
-def _listed(row: tuple) -> dict[str, Any]:
+def listed(row: tuple) -> dict[str, Any]:
     # The time is kept as a float (cheap to record) and written as RFC 3339 when read, as
     # every other time of both contracts is; a stream ticket in a query is redacted.
-    listed = dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:10]))
-    listed["query"] = query_view(listed["query"])
-    return listed
+    out = dict(zip(_FIELDS, row[:1] + (_rfc3339(row[1]),) + row[2:10]))
+    out["query"] = query_view(out["query"])
+    return out
 
 
 class Journal:
@@ -98,6 +98,12 @@ class Journal:
         if violations:
             found = [_clip(v, _VIOLATION_CHARS) for v in violations[:_VIOLATIONS]]
             size += sum(map(len, found))
+        self._keep(session, when, method, path, query, status, latency_ms,
+                   violations is not None, found, request, response, size)
+
+    def _keep(self, session: str, when: float, method: str, path: str, query: str,
+              status: int, latency_ms: float, checked: bool, found: list[str], request: Body,
+              response: Body, size: int) -> None:
         with self._lock:
             entries = self._entries.get(session)
             if entries is None:
@@ -105,8 +111,7 @@ class Journal:
                 self._bytes += SESSION_COST + len(session)
             seq = next(self._seq)
             entries.append((seq, when, session, method, path, query, status,
-                            round(latency_ms, 3), violations is not None, found, request,
-                            response, size))
+                            round(latency_ms, 3), checked, found, request, response, size))
             self._order.append((seq, session))
             self._bytes += size
             if len(entries) > self.limit:
@@ -142,7 +147,7 @@ class Journal:
                 rows = list(reversed(self._entries.get(session, ())))
         if violations_only:
             rows = [r for r in rows if r[9]]
-        return [_listed(row) for row in rows[:limit]]
+        return [listed(row) for row in rows[:limit]]
 
     def entry(self, seq: int) -> dict[str, Any] | None:
         """One entry with its request and response bodies, secrets redacted; None if gone."""
@@ -151,7 +156,7 @@ class Journal:
                         if e[0] == seq), None)
         if row is None:
             return None
-        return {**_listed(row), "request": body_view(row[10]), "response": body_view(row[11])}
+        return {**listed(row), "request": body_view(row[10]), "response": body_view(row[11])}
 
     def clear(self, session: str | None = None) -> None:
         with self._lock:
@@ -163,3 +168,6 @@ class Journal:
     def forget(self, session: str) -> None:
         with self._lock:
             self._forget(session)
+
+    def close(self) -> None:
+        """Nothing to write anywhere (mock/shared_journal.py writes its last entries)."""

@@ -178,9 +178,13 @@ class SessionPool:
                 return
         if not self._sessions:
             raise self._full()
-        soonest = min(s.last_used for s in self._sessions.values()) + self.idle_after - now
-        raise ServiceUnavailable(
-            f"All {len(self._sessions)} mock sessions are in use (a session is evicted only "
+        raise self._all_in_use(len(self._sessions),
+                               min(s.last_used for s in self._sessions.values()))
+
+    def _all_in_use(self, count: int, least_recent_use: float) -> ServiceUnavailable:
+        soonest = least_recent_use + self.idle_after - self.clock()
+        return ServiceUnavailable(
+            f"All {count} mock sessions are in use (a session is evicted only "
             f"after {self.idle_after:g} s without requests); drop one (DELETE "
             "/__mock/sessions/{name}) or retry later", max(1, math.ceil(soonest)))
 

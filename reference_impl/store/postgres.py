@@ -34,7 +34,7 @@ from ..errors import ServiceUnavailable
 from .base import Database
 from .schema import COPIED_TABLES, JSON_COLUMNS, SCHEMA
 
-__all__ = ["PostgresStore", "MIGRATIONS"]
+__all__ = ["PostgresStore", "MIGRATIONS", "STATE_TABLES", "COPIED", "write_key"]
 
 POOL_SIZE = 8          # connections per process: the event loop's, the recovery thread's, spare
 WAIT = 10.0            # seconds a request waits for a connection or the write lock: then 503
@@ -49,12 +49,42 @@ def _pg_schema(sqlite_schema: str) -> str:
     return re.sub(r"\bINTEGER\b", "BIGINT", text)
 
 
+# The state's tables: the server's own schema's, and each mock session's and snapshot's
+# (store/mock_sessions.py makes those from this, not from MIGRATIONS).
+STATE_TABLES = _pg_schema(SCHEMA) + """
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+"""
+COPIED = (*COPIED_TABLES, "blobs")  # what a copy of a store holds here: the bytes are rows
+
 # Each entry moves the schema one version up; never edit one that has shipped, add the next.
 MIGRATIONS: list[str] = [
-    _pg_schema(SCHEMA) + """
-CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+    STATE_TABLES,
+    # The mock's registry of named sessions and snapshots (each a schema of its own) and the
+    # request journal every host writes and reads (store/mock_sessions.py, mock_journal.py).
+    """
+CREATE TABLE IF NOT EXISTS mock_templates (schema_name TEXT PRIMARY KEY, made_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_sessions (
+  name TEXT PRIMARY KEY, schema_name TEXT UNIQUE NOT NULL, owner TEXT NOT NULL,
+  created_at DOUBLE PRECISION NOT NULL, last_used DOUBLE PRECISION NOT NULL,
+  size_bytes BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_snapshots (
+  session TEXT NOT NULL, name TEXT NOT NULL, schema_name TEXT UNIQUE NOT NULL,
+  taken_at DOUBLE PRECISION NOT NULL, size_bytes BIGINT NOT NULL, PRIMARY KEY (session, name));
+CREATE TABLE IF NOT EXISTS mock_journal (
+  seq BIGSERIAL PRIMARY KEY, session TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+  method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, status BIGINT NOT NULL,
+  latency_ms DOUBLE PRECISION NOT NULL, violations TEXT, request_type TEXT NOT NULL,
+  request_body BYTEA NOT NULL, request_size BIGINT NOT NULL, response_type TEXT NOT NULL,
+  response_body BYTEA NOT NULL, response_size BIGINT NOT NULL, size_bytes BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS mock_journal_session ON mock_journal(session, seq);
 """,
 ]
+
+
+def write_key(schema: str) -> int:
+    """The advisory lock a schema's writers take (one per schema: a mock session's writers
+    never wait for another's)."""
+    return zlib.crc32(f"chat-contract:{schema}".encode())
 
 
 def _escape(value: Any) -> Any:
@@ -113,14 +143,19 @@ class PostgresStore(Database):
 
     shared = True
 
-    def __init__(self, url: str, schema: str = "public", pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, schema: str = "public", pool_size: int = POOL_SIZE,
+                 *, pool: ConnectionPool | None = None) -> None:
         super().__init__()
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise ValueError(f"not a schema name this store makes: {schema!r}")
         self.url, self.schema = url, schema
-        # One lock per schema: writers of one mock session never wait for another's.
-        self._write_key = zlib.crc32(f"chat-contract:{schema}".encode())
+        self._write_key = write_key(schema)
         self._local = threading.local()
+        self.read_only = False
+        if pool is not None:  # another schema of a store's database (in_schema): its pool
+            self.pool, self._owns_pool = pool, False
+            return
+        self._owns_pool = True
         self.pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, timeout=WAIT, open=False,
             kwargs={"autocommit": True, "row_factory": _rows,
@@ -128,6 +163,7 @@ class PostgresStore(Database):
                     # the disk (as SQLite's synchronous=NORMAL): a killed host loses nothing,
                     # a crash of the database server itself the last fraction of a second.
                     "options": f"-c search_path={schema} -c synchronous_commit=off"},
+            configure=lambda conn: setattr(conn, "chat_contract_schema", schema),
             name=f"chat-contract-{schema}")
         try:  # one connection first: a wrong URL is said at once, in libpq's words
             psycopg.connect(url, connect_timeout=int(WAIT)).close()
@@ -137,11 +173,17 @@ class PostgresStore(Database):
             self.pool.open(wait=True, timeout=WAIT)
         self.migrate()
 
+    def in_schema(self, schema: str) -> "PostgresStore":
+        """A store on another schema of this database (a mock session's, a snapshot's) that
+        shares this store's connections: a connection is pointed at the schema it serves."""
+        return PostgresStore(self.url, schema, pool=self.pool)
+
     # -- schema ----------------------------------------------------------------------------------
 
     def migrate(self) -> int:
         """Create or bring the schema up to the latest version; the version it is now at."""
         with self.pool.connection() as conn:
+            self._pointed(conn)
             # Hosts starting together: one migrates, the others wait here and then skip.
             conn.execute("SELECT pg_advisory_lock(%s)", (self._write_key + 1,))
             try:
@@ -169,7 +211,23 @@ class PostgresStore(Database):
             yield conn
             return
         with _unavailable_is_503(), self.pool.connection() as conn:
-            yield conn
+            yield self._pointed(conn)
+
+    def _pointed(self, conn: psycopg.Connection) -> psycopg.Connection:
+        """`conn` with this store's schema first on its search path (one statement when the
+        connection last served another schema of the pool)."""
+        if getattr(conn, "chat_contract_schema", None) != self.schema:
+            conn.execute("SELECT set_config('search_path', %s, false)", (self.schema,))
+            conn.chat_contract_schema = self.schema  # type: ignore[attr-defined]
+        return conn
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError(f"the store of schema {self.schema} is read-only")
+
+    def make_read_only(self) -> None:
+        """From now on any write through this store fails (the mock sessions' template)."""
+        self.read_only = True
 
     def answers(self) -> bool:
         """Readiness: the database serves a query (the health check, mock/admin.py)."""
@@ -187,18 +245,42 @@ class PostgresStore(Database):
             return conn.execute(_sql(sql), [_escape(a) for a in args]).fetchall()
 
     def run(self, sql: str, *args: Any) -> int:
+        self._writable()
         with self._connection() as conn:
             return conn.execute(_sql(sql), [_escape(a) for a in args]).rowcount
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
-        """One write, all or nothing, after every other host's write that came first."""
+    def holding(self, key: int) -> Iterator[None]:
+        """Session-level advisory lock `key` held by a connection of the pool for the block
+        (work other connections must see committed as it goes: a template being seeded)."""
+        with _unavailable_is_503(), self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def script(self, sql: str) -> None:
+        """Statements without parameters (DDL), in the caller's transaction if one is open."""
+        self._writable()
+        with self._connection() as conn:
+            conn.execute(sql)
+
+    @contextmanager
+    def transaction(self, key: int | None = None) -> Iterator[psycopg.Connection]:
+        """One write, all or nothing, after every other host's write that came first.
+
+        `key`: the advisory lock to take instead of this schema's (the mock sessions'
+        registry: its changes do not wait for the shared state's writers)."""
         if getattr(self._local, "conn", None) is not None:
             raise RuntimeError("a transaction is already open in this thread")
-        with _unavailable_is_503(), self.pool.connection() as conn, conn.transaction():
+        self._writable()
+        with _unavailable_is_503(), self.pool.connection() as conn, \
+                self._pointed(conn).transaction():  # pointed outside: a rollback keeps it
             conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(WAIT * 1000)}ms",))
             try:
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
+                conn.execute("SELECT pg_advisory_xact_lock(%s)",
+                             (self._write_key if key is None else key,))
             except psycopg.errors.LockNotAvailable as exc:
                 raise ServiceUnavailable("The database is busy; retry shortly") from exc
             self._local.conn = conn
@@ -242,8 +324,17 @@ class PostgresStore(Database):
     # -- copies (mock sessions, snapshots, reset) ------------------------------------------------
 
     def copy_to(self, target: Database) -> None:
-        """Make `target` (a store of either engine) an exact copy of this one."""
+        """Make `target` (a store of either engine) an exact copy of this one; within one
+        database, by statements on the server (INSERT ... SELECT), no row through Python."""
+        if isinstance(target, PostgresStore) and target.pool is self.pool:
+            with target.transaction():
+                copy_schema(target, self.schema, target.schema)
+            return
         self.copy_rows_to(target)
+
+    def size_bytes(self) -> int:
+        """Every table of this schema, indexes and TOAST included (mock sessions' bound)."""
+        return schema_bytes(self, self.schema)
 
     def after_copy(self) -> None:
         # The rows came with their keys: each sequence goes on after the largest.
@@ -260,9 +351,36 @@ class PostgresStore(Database):
         return self
 
     def close(self) -> None:
-        self.pool.close()
+        if self._owns_pool:
+            self.pool.close()
 
     def drop(self) -> None:
         """Delete this store's schema and everything in it (a mock session's, a test's)."""
         with self.pool.connection() as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+
+def schema_bytes(db: PostgresStore, schema: str) -> int:
+    row = db.one("SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) AS size "
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = ? AND c.relkind = 'r'", schema)
+    return int(row["size"])
+
+
+def copy_schema(db: PostgresStore, source: str, target: str) -> None:
+    """Inside `db`'s transaction: the state tables of schema `target` (of the same database)
+    hold exactly the rows of `source`'s, keys included, sequences going on after them. Both
+    schemas' write locks are held, so neither changes halfway."""
+    db.run("SELECT pg_advisory_xact_lock(?), pg_advisory_xact_lock(?)",
+           write_key(target), write_key(source))
+    columns: dict[str, list[str]] = {}
+    for row in db.all("SELECT table_name, column_name FROM information_schema.columns "
+                      "WHERE table_schema = ? ORDER BY table_name, ordinal_position", target):
+        columns.setdefault(row["table_name"], []).append(row["column_name"])
+    for table in COPIED:
+        names = ", ".join(columns[table])
+        db.run(f'DELETE FROM "{target}".{table}')
+        db.run(f'INSERT INTO "{target}".{table} ({names}) SELECT {names} FROM "{source}".{table}')
+        if "seq" in columns[table]:
+            db.run(f"SELECT setval(pg_get_serial_sequence('\"{target}\".{table}', 'seq'), "
+                   f'COALESCE((SELECT max(seq) FROM "{target}".{table}), 0) + 1, false)')

@@ -185,3 +185,99 @@ def test_a_killed_host_loses_no_acknowledged_write_and_its_reply_is_ended_by_ano
                                  headers=_auth(token), timeout=30).text)
     assert events[0]["event"] == "reply.started" and events[-1]["event"] == "reply.failed"
     assert [int(e["id"]) for e in events] == list(range(len(events)))
+
+
+def test_mock_sessions_snapshots_caps_and_the_journal_are_one_across_hosts(hosts):
+    a, b, c = hosts(3, "--max-sessions", "2")
+    admin = {"X-Mock-Token": _admin_token(a)}
+    token = login(a.base_url)
+    conversations = "/api/v1/conversations"
+
+    def titles(host, session: str | None) -> list[str]:
+        headers = {**_auth(token), **({"X-Mock-Session": session} if session else {})}
+        page = httpx.get(f"{host.base_url}{conversations}", params={"limit": 100},
+                         headers=headers, timeout=10)
+        assert page.status_code == 200, page.text
+        return [c["title"] for c in page.json()["items"]]
+
+    def write(host, session: str, title: str) -> httpx.Response:
+        return httpx.post(f"{host.base_url}{conversations}", json={"title": title}, timeout=30,
+                          headers={**_auth(token), "X-Mock-Session": session})
+
+    def listed(host) -> list[str]:
+        r = httpx.get(f"{host.base_url}/__mock/sessions", headers=admin, timeout=10)
+        assert r.status_code == 200, r.text
+        return [s["name"] for s in r.json()["items"]]
+
+    fixtures = titles(a, None)
+    # A request that fails authentication creates nothing, on any host.
+    refused = httpx.post(f"{b.base_url}{conversations}", json={"title": "x"}, timeout=10,
+                         headers={"Authorization": "Bearer nope", "X-Mock-Session": "nobody"})
+    assert refused.status_code == 401
+    assert listed(c) == ["default"]
+
+    # A session made through A (its first authenticated write) is read through B and C.
+    assert write(a, "run-1", "made on A").status_code == 201
+    for host in (b, c):
+        assert titles(host, "run-1") == ["made on A", *fixtures]
+        assert listed(host) == ["default", "run-1"]
+    assert titles(b, None) == fixtures  # the shared state untouched
+
+    # A snapshot taken on B is restored from C; A reads the restored state.
+    taken = httpx.put(f"{b.base_url}/__mock/sessions/run-1/snapshots/clean", headers=admin,
+                      timeout=30)
+    assert taken.status_code == 201, taken.text
+    assert write(c, "run-1", "after the snapshot").status_code == 201
+    assert titles(a, "run-1")[0] == "after the snapshot"
+    restored = httpx.post(f"{c.base_url}/__mock/sessions/run-1/snapshots/clean/restore",
+                          headers=admin, timeout=30)
+    assert restored.status_code == 200, restored.text
+    assert [s["name"] for s in restored.json()["snapshots"]] == ["clean"]
+    assert titles(a, "run-1") == ["made on A", *fixtures]
+    # Keys go on after the restored rows: a new conversation lists first.
+    assert write(b, "run-1", "after the restore").status_code == 201
+    assert titles(c, "run-1") == ["after the restore", "made on A", *fixtures]
+
+    # The cap (2 sessions) holds across hosts: run-2 through B, then run-3 through C is
+    # refused while both are in use (used just now, so neither is idle), not evicted.
+    assert write(b, "run-2", "two").status_code == 201
+    titles(a, "run-1"), titles(a, "run-2")
+    full = write(c, "run-3", "three")
+    assert full.status_code == 503, full.text
+    assert int(full.headers["Retry-After"]) >= 1 and "in use" in full.json()["detail"]
+    assert listed(a) == ["default", "run-1", "run-2"]
+    # Dropped from A, reset from C: room for run-3 on B; run-1 back to the fixtures.
+    assert httpx.delete(f"{a.base_url}/__mock/sessions/run-2", headers=admin,
+                        timeout=30).status_code == 204
+    assert write(b, "run-3", "three").status_code == 201
+    assert sorted(listed(c)) == ["default", "run-1", "run-3"]
+    reset = httpx.post(f"{c.base_url}/__mock/sessions/run-1/reset", headers=admin, timeout=30)
+    assert reset.status_code == 200, reset.text
+    assert titles(b, "run-1") == fixtures
+
+    # A request served by A is in B's journal, and its entry (bodies included) on C.
+    marker = f"journal-{time.monotonic_ns()}"
+    assert httpx.post(f"{a.base_url}{conversations}", json={"title": marker}, timeout=10,
+                      headers=_auth(token)).status_code == 201
+    found, deadline = [], time.monotonic() + 60  # written within a quarter second; a loaded box
+    while not found and time.monotonic() < deadline:
+        r = httpx.get(f"{b.base_url}/__mock/journal", params={"limit": 1000}, headers=admin,
+                      timeout=10)
+        assert r.status_code == 200, r.text
+        found = [e for e in r.json()["items"]
+                 if e["method"] == "POST" and e["path"] == conversations and e["status"] == 201
+                 and e["session"] == "default"]
+        found = [e for e in found if marker in httpx.get(
+            f"{c.base_url}/__mock/journal/{e['seq']}", headers=admin,
+            timeout=10).json()["request"].get("text", "")]
+        if not found:
+            time.sleep(0.1)
+    assert len(found) == 1
+    entry = httpx.get(f"{c.base_url}/__mock/journal/{found[0]['seq']}", headers=admin,
+                      timeout=10).json()
+    assert json.loads(entry["request"]["text"]) == {"title": marker}
+    assert json.loads(entry["response"]["text"])["title"] == marker
+    # The sessions' requests are journalled under their names, from every host.
+    runs = httpx.get(f"{a.base_url}/__mock/journal", params={"session": "run-1", "limit": 1000},
+                     headers=admin, timeout=10).json()["items"]
+    assert {e["method"] for e in runs} >= {"GET", "POST"}
