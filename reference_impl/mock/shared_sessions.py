@@ -64,11 +64,11 @@ class SharedSessionPool(SessionPool):
         self._start_ticking()
 
     def existing(self, name: str) -> Session | None:
-        row = self.registry.touch(name, self.clock())
+        row = self.registry.touch(name)
         return None if row is None else self._session(row)
 
     def state_for_read(self, name: str) -> Any:
-        row = self.registry.touch(name, self.clock())
+        row = self.registry.touch(name)
         if row is None:
             with self._lock:
                 self._states.pop(name, None)
@@ -76,7 +76,7 @@ class SharedSessionPool(SessionPool):
         return self._state(row)
 
     def state_for_write(self, name: str, method: str) -> Any:
-        row = self.registry.touch(name, self.clock())
+        row = self.registry.touch(name)
         if method != "DELETE" and row is not None and row["total_bytes"] >= self.max_bytes:
             raise self._full()
         if row is None:
@@ -148,15 +148,15 @@ class SharedSessionPool(SessionPool):
             while row is None:
                 count, total = self.registry.totals()
                 if count < self.max_sessions and total + needs <= self.max_bytes:
-                    row = self.registry.add(name, template.schema, self.clock())
+                    row = self.registry.add(name, template.schema)
                     break
                 with self._lock:
                     busy = list(self._running)
-                victim = self.registry.oldest_idle(self.clock() - self.idle_after, busy)
+                victim = self.registry.oldest_idle(self.idle_after, busy)
                 if victim is None:
                     if count == 0:
                         raise self._full()
-                    raise self._all_in_use(count, self.registry.least_recent_use())
+                    raise self._all_in_use(count, self.clock() - self.registry.idle_for())
                 self.registry.remove(victim["name"])
                 evicted.append(victim["name"])
         for gone in evicted:  # committed: forgotten here too
@@ -189,7 +189,6 @@ class SharedSessionPool(SessionPool):
         self.require_enabled()
         valid_name("snapshot", snapshot)
         source = self._schema(name, create=True)
-        taken = self.clock()
         with self.registry.locked():
             replaced = self.registry.snapshot(name, snapshot) is not None
             if not replaced and len(self.registry.snapshots(name)) >= MAX_SNAPSHOTS:
@@ -199,8 +198,7 @@ class SharedSessionPool(SessionPool):
                 size = self.default.state.store.in_schema(source).size_bytes()
                 if self.registry.totals()[1] + size > self.max_bytes:
                     raise self._full()
-            self.registry.add_snapshot(name, snapshot, source, taken)
-        return taken
+            return self.registry.add_snapshot(name, snapshot, source)
 
     def restore(self, name: str, snapshot: str) -> None:
         target = self._schema(name)
@@ -233,7 +231,7 @@ class SharedSessionPool(SessionPool):
                 used, self._used = self._used | set(self._running), set()
             try:
                 self.registry.measure(sorted(written))
-                self.registry.touch_all(sorted(used), self.clock())
+                self.registry.touch_all(sorted(used))
             except Exception:  # noqa: BLE001 - the database away for a moment: next tick
                 with self._lock:
                     self._written |= written

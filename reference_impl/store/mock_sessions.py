@@ -24,6 +24,8 @@ from .postgres import STATE_TABLES, PostgresStore, copy_schema, schema_bytes
 __all__ = ["SessionRegistry"]
 
 REGISTRY_KEY = zlib.crc32(b"chat-contract:mock-registry")
+# Times are the database's, so hosts whose clocks differ still agree on what is idle.
+NOW = "extract(epoch FROM clock_timestamp())"
 TEMPLATE_KEY = REGISTRY_KEY + 1
 
 
@@ -66,7 +68,7 @@ class SessionRegistry:
                             self.db.script(f'DROP SCHEMA IF EXISTS "{old["schema_name"]}" CASCADE')
                         self.db.run("DELETE FROM mock_templates")
                         self.db.run("INSERT INTO mock_templates (schema_name, made_at) "
-                                    "VALUES (?, extract(epoch FROM now()))", schema)
+                                    f"VALUES (?, {NOW})", schema)
         store.make_read_only()
         return store
 
@@ -79,21 +81,21 @@ class SessionRegistry:
 
     # -- sessions (the writes in `locked()`) ------------------------------------------------------
 
-    def touch(self, name: str, now: float) -> dict[str, Any] | None:
+    def touch(self, name: str) -> dict[str, Any] | None:
         """Mark session `name` used now; its row and the bytes of every session and snapshot
         (the default state's snapshots aside), or None: one statement, no lock."""
         return self.db.one(
-            "UPDATE mock_sessions SET last_used = greatest(last_used, ?) WHERE name = ? "
+            f"UPDATE mock_sessions SET last_used = greatest(last_used, {NOW}) WHERE name = ? "
             "RETURNING name, schema_name, owner, created_at, last_used, size_bytes, "
             "(SELECT COALESCE(sum(size_bytes), 0) FROM mock_sessions) + "
             "(SELECT COALESCE(sum(size_bytes), 0) FROM mock_snapshots "
-            "WHERE session <> 'default') AS total_bytes", now, name)
+            "WHERE session <> 'default') AS total_bytes", name)
 
-    def touch_all(self, names: list[str], now: float) -> None:
+    def touch_all(self, names: list[str]) -> None:
         """Sessions in use on this host (long requests): not idle, for every host."""
         if names:
-            self.db.run("UPDATE mock_sessions SET last_used = greatest(last_used, ?) "
-                        "WHERE name = ANY(?::text[])", now, names)
+            self.db.run(f"UPDATE mock_sessions SET last_used = greatest(last_used, {NOW}) "
+                        "WHERE name = ANY(?::text[])", names)
 
     def measure(self, names: list[str]) -> None:
         """Each session's size as it is now (after its writes)."""
@@ -123,21 +125,22 @@ class SessionRegistry:
                           "WHERE session <> 'default') AS total")
         return int(row["n"]), int(row["total"])
 
-    def oldest_idle(self, used_before: float, busy: list[str]) -> dict[str, Any] | None:
-        """The least recently used session not used since `used_before` and not in `busy`."""
-        return self.db.one("SELECT * FROM mock_sessions WHERE last_used <= ? "
+    def oldest_idle(self, idle_after: float, busy: list[str]) -> dict[str, Any] | None:
+        """The least recently used session unused for `idle_after` seconds, not in `busy`."""
+        return self.db.one(f"SELECT * FROM mock_sessions WHERE last_used <= {NOW} - ? "
                            "AND NOT (name = ANY(?::text[])) ORDER BY last_used LIMIT 1",
-                           used_before, busy)
+                           idle_after, busy)
 
-    def least_recent_use(self) -> float | None:
-        row = self.db.one("SELECT min(last_used) AS t FROM mock_sessions")
-        return None if row is None else row["t"]
+    def idle_for(self) -> float:
+        """Seconds since the least recently used session's last use."""
+        row = self.db.one(f"SELECT {NOW} - min(last_used) AS age FROM mock_sessions")
+        return row["age"] or 0.0
 
-    def add(self, name: str, source: str, now: float) -> dict[str, Any]:
+    def add(self, name: str, source: str) -> dict[str, Any]:
         """A new session `name`: a schema filled from schema `source` (the template)."""
         schema = self._copy_of(source, "mock_s_")
         self.db.run("INSERT INTO mock_sessions (name, schema_name, owner, created_at, last_used, "
-                    "size_bytes) VALUES (?, ?, ?, ?, ?, ?)", name, schema, self.owner, now, now,
+                    f"size_bytes) VALUES (?, ?, ?, {NOW}, {NOW}, ?)", name, schema, self.owner,
                     schema_bytes(self.db, schema))
         return self.get(name)
 
@@ -163,13 +166,13 @@ class SessionRegistry:
         return self.db.one("SELECT * FROM mock_snapshots WHERE session = ? AND name = ?",
                            session, name)
 
-    def add_snapshot(self, session: str, name: str, source: str, now: float) -> None:
-        """Snapshot `name` of `session` (schema `source`), replacing one of that name."""
+    def add_snapshot(self, session: str, name: str, source: str) -> float:
+        """Snapshot `name` of `session` (schema `source`), replacing one of that name; when."""
         self.remove_snapshot(session, name)
         schema = self._copy_of(source, "mock_n_")
-        self.db.run("INSERT INTO mock_snapshots (session, name, schema_name, taken_at, "
-                    "size_bytes) VALUES (?, ?, ?, ?, ?)", session, name, schema, now,
-                    schema_bytes(self.db, schema))
+        return self.db.one("INSERT INTO mock_snapshots (session, name, schema_name, taken_at, "
+                           f"size_bytes) VALUES (?, ?, ?, {NOW}, ?) RETURNING taken_at",
+                           session, name, schema, schema_bytes(self.db, schema))["taken_at"]
 
     def remove_snapshot(self, session: str, name: str) -> bool:
         row = self.db.one("DELETE FROM mock_snapshots WHERE session = ? AND name = ? "
