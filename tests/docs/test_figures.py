@@ -13,6 +13,7 @@
 | hostile inputs | tests/hostile/test_hostile_inputs.py | (the code) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
+| the shared journal's write interval, the sessions' refresh (PostgreSQL) | mock/shared_journal.py, mock/shared_sessions.py | (the code) |
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ def test_requirement_counts():
     found = _quoted(r"\b(\d+) requirements\b") + _quoted(r"collected (\d+) items")
     assert found, "no requirement count quoted"
     assert {(name, int(m[1])) for name, m in found} == {(name, len(requirements)) for name, _ in found}
+
+
+def test_shared_mock_intervals():
+    """On PostgreSQL: how often a host writes its journal entries, and refreshes its sessions."""
+    from reference_impl.mock.shared_journal import FLUSH_EVERY
+    from reference_impl.mock.shared_sessions import TICK
+
+    writes = _quoted(r"(?:new entries|written by a thread) every (\d+(?:\.\d+)?) s\b")
+    assert len(writes) >= 2 and {float(m[1]) for _, m in writes} == {FLUSH_EVERY}
+    ticks = _quoted(r"refreshes that mark every (second|\d+(?:\.\d+)? s)\b")
+    assert ticks and {1.0 if m[1] == "second" else float(m[1][:-2]) for _, m in ticks} == {TICK}
 
 
 def test_planted_defect_counts():
