@@ -311,13 +311,14 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     validator = ContractValidator(contract)
     offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue)
     paths = PathTable(contract["paths"])
-    presets = _presets(contract, paths)
+    presets = _presets(contract, paths, store)
     state.journal, state.sessions = _mock_state(state, store, fixtures, presets)
 
     def clean_up() -> None:
         offload.close()
         state.journal.close()
         state.sessions.close()
+        presets.close()
         if settings.data_dir is None and not (settings.db_path
                                               and not is_postgres_url(settings.db_path)):
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -398,8 +399,9 @@ def _enter_routes_directly(stack: list[Any]) -> None:
         mount.app = ConnexionRoutes(mount.app)
 
 
-def _presets(contract: dict[str, Any], paths: PathTable) -> Presets:
-    """Prefer presets per session, keyed by the operation a request's method and path mean."""
+def _presets(contract: dict[str, Any], paths: PathTable, store: Any) -> Presets:
+    """Prefer presets per session, keyed by the operation a request's method and path mean;
+    on a shared database, in it (every host applies them)."""
     ids = {(template, method.upper()): op["operationId"]
            for template, item in contract["paths"].items() for method, op in item.items()
            if isinstance(op, dict) and "operationId" in op}
@@ -407,6 +409,10 @@ def _presets(contract: dict[str, Any], paths: PathTable) -> Presets:
     def operation_of(method: str, path: str) -> str | None:
         found = paths.match(path)
         return ids.get((found.template, method)) if found is not None else None
+    if store.shared:
+        from .mock.shared_presets import SharedPresets
+        from .store.mock_presets import PresetTable
+        return SharedPresets(list(ids.values()), operation_of, PresetTable(store))
     return Presets(list(ids.values()), operation_of)
 
 

@@ -4,7 +4,8 @@ API (or the console), so an app can be shown a state without changing what it se
 A preset names an operation of the contract (or `*`: every operation) and a `Prefer` value,
 checked as a request's own would be. A request that sends a `Prefer` header of its own is
 left alone: presets apply only to requests without one. Kept in memory, per session name,
-for at most MAX_SESSIONS names of MAX_ITEMS presets each; forgotten with their session.
+for at most MAX_SESSIONS names of MAX_ITEMS presets each; forgotten with their session. On
+PostgreSQL, in the database too, for every host (mock/shared_presets.py).
 """
 
 from __future__ import annotations
@@ -65,17 +66,27 @@ class Presets:
                                status=400)
             prefer_mod.parse([item["prefer"]])  # a bad value is the PreferError's 400
             presets[item["operation"]] = item["prefer"]
+        self._keep(session, presets)
+        return self.get(session)
+
+    def _keep(self, session: str, presets: dict[str, str]) -> None:
         with self._lock:
             if presets and session not in self._by_session \
                     and len(self._by_session) >= MAX_SESSIONS:
-                raise ApiError(f"Presets are kept for at most {MAX_SESSIONS} sessions; clear "
-                               "another session's first", status=409)
+                raise too_many()
             if presets:
                 self._by_session[session] = presets
             else:
                 self._by_session.pop(session, None)
-        return self.get(session)
 
     def forget(self, session: str) -> None:
         with self._lock:
             self._by_session.pop(session, None)
+
+    def close(self) -> None:
+        """Nothing to stop (mock/shared_presets.py stops its reader)."""
+
+
+def too_many() -> ApiError:
+    return ApiError(f"Presets are kept for at most {MAX_SESSIONS} sessions; clear another "
+                    "session's first", status=409)

@@ -59,8 +59,9 @@ COPIED = (*COPIED_TABLES, "blobs")  # what a copy of a store holds here: the byt
 # Each entry moves the schema one version up; never edit one that has shipped, add the next.
 MIGRATIONS: list[str] = [
     STATE_TABLES,
-    # The mock's registry of named sessions and snapshots (each a schema of its own) and the
-    # request journal every host writes and reads (store/mock_sessions.py, mock_journal.py).
+    # The mock's registry of named sessions and snapshots (each a schema of its own), the
+    # request journal every host writes and reads, and the sessions' Prefer presets
+    # (store/mock_sessions.py, mock_journal.py, mock_presets.py).
     """
 CREATE TABLE IF NOT EXISTS mock_templates (schema_name TEXT PRIMARY KEY, made_at DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS mock_sessions (
@@ -77,6 +78,7 @@ CREATE TABLE IF NOT EXISTS mock_journal (
   request_body BYTEA NOT NULL, request_size BIGINT NOT NULL, response_type TEXT NOT NULL,
   response_body BYTEA NOT NULL, response_size BIGINT NOT NULL, size_bytes BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS mock_journal_session ON mock_journal(session, seq);
+CREATE TABLE IF NOT EXISTS mock_presets (session TEXT PRIMARY KEY, presets TEXT NOT NULL);
 """,
 ]
 

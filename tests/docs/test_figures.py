@@ -13,7 +13,7 @@
 | hostile inputs | tests/hostile/test_hostile_inputs.py | (the code) |
 | Prism's `pass: fail: skip:` | docs/prism-example.json | `bash scripts/prism_example.sh --record` |
 | benchmark tables and sentence | docs/bench.json, docs/bench-workers2.json | the `chat-contract bench` commands the README names |
-| the shared journal's write interval, the sessions' refresh (PostgreSQL) | mock/shared_journal.py, mock/shared_sessions.py | (the code) |
+| the shared journal's write interval, the sessions' and presets' refresh (PostgreSQL) | mock/shared_journal.py, shared_sessions.py, shared_presets.py | (the code) |
 """
 
 from __future__ import annotations
@@ -46,14 +46,21 @@ def test_requirement_counts():
 
 
 def test_shared_mock_intervals():
-    """On PostgreSQL: how often a host writes its journal entries, and refreshes its sessions."""
+    """On PostgreSQL: how often a host writes its journal entries, refreshes its sessions and
+    reads the presets."""
     from reference_impl.mock.shared_journal import FLUSH_EVERY
+    from reference_impl.mock.shared_presets import REFRESH_EVERY
     from reference_impl.mock.shared_sessions import TICK
 
     writes = _quoted(r"(?:new entries|written by a thread) every (\d+(?:\.\d+)?) s\b")
     assert len(writes) >= 2 and {float(m[1]) for _, m in writes} == {FLUSH_EVERY}
-    ticks = _quoted(r"refreshes that mark every (second|\d+(?:\.\d+)? s)\b")
-    assert ticks and {1.0 if m[1] == "second" else float(m[1][:-2]) for _, m in ticks} == {TICK}
+    def seconds(pattern: str) -> set[float]:
+        found = _quoted(pattern + r" every (second|\d+(?:\.\d+)? s)\b")
+        assert found, pattern
+        return {1.0 if m[1] == "second" else float(m[1][:-2]) for _, m in found}
+
+    assert seconds("refreshes that mark") == {TICK}
+    assert seconds("again") == {REFRESH_EVERY}  # the presets
 
 
 def test_planted_defect_counts():

@@ -187,7 +187,7 @@ def test_a_killed_host_loses_no_acknowledged_write_and_its_reply_is_ended_by_ano
     assert [int(e["id"]) for e in events] == list(range(len(events)))
 
 
-def test_mock_sessions_snapshots_caps_and_the_journal_are_one_across_hosts(hosts):
+def test_mock_sessions_snapshots_caps_presets_and_the_journal_are_one_across_hosts(hosts):
     a, b, c = hosts(3, "--max-sessions", "2")
     admin = {"X-Mock-Token": _admin_token(a)}
     token = login(a.base_url)
@@ -254,6 +254,32 @@ def test_mock_sessions_snapshots_caps_and_the_journal_are_one_across_hosts(hosts
     reset = httpx.post(f"{c.base_url}/__mock/sessions/run-1/reset", headers=admin, timeout=30)
     assert reset.status_code == 200, reset.text
     assert titles(b, "run-1") == fixtures
+
+    # Prefer presets put through A apply on A at once and on B and C within a second;
+    # cleared through C, they stop everywhere.
+    def listing_status(host) -> int:
+        return httpx.get(f"{host.base_url}{conversations}", timeout=10,
+                         headers={**_auth(token), "X-Mock-Session": "run-1"}).status_code
+
+    def until(host, status: int) -> int:
+        deadline, seen = time.monotonic() + 60, None  # every second; a loaded machine
+        while seen != status and time.monotonic() < deadline:
+            seen = listing_status(host)
+            if seen != status:
+                time.sleep(0.1)
+        return seen
+
+    put = httpx.put(f"{a.base_url}/__mock/sessions/run-1/presets", headers=admin, timeout=10,
+                    json={"items": [{"operation": "listConversations", "prefer": "code=503"}]})
+    assert put.status_code == 200, put.text
+    assert listing_status(a) == 503
+    assert until(b, 503) == 503 and until(c, 503) == 503
+    read = httpx.get(f"{b.base_url}/__mock/sessions/run-1/presets", headers=admin, timeout=10)
+    assert read.json()["items"] == [{"operation": "listConversations", "prefer": "code=503"}]
+    cleared = httpx.put(f"{c.base_url}/__mock/sessions/run-1/presets", headers=admin,
+                        timeout=10, json={"items": []})
+    assert cleared.status_code == 200 and cleared.json()["items"] == []
+    assert until(a, 200) == 200 and until(b, 200) == 200
 
     # A request served by A is in B's journal, and its entry (bodies included) on C.
     marker = f"journal-{time.monotonic_ns()}"

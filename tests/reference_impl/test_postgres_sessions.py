@@ -1,5 +1,6 @@
 """Named mock sessions on PostgreSQL, two "hosts" (pools with their own connections) on one
-database: the registry's caps, idle-only eviction and the template seeded once (issue 19).
+database: the registry's caps, idle-only eviction, the template seeded once, and the
+sessions' Prefer presets capped across hosts (issue 19).
 The end-to-end run through three servers is tests/reference_impl/test_multi_host.py."""
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import pytest
 
 from chat_contract.resources import fixtures_dir
 from reference_impl import seed
-from reference_impl.errors import ServiceUnavailable
+from reference_impl.errors import ApiError, ServiceUnavailable
+from reference_impl.mock.presets import MAX_SESSIONS as PRESET_SESSIONS
+from reference_impl.mock.shared_presets import SharedPresets
 from reference_impl.mock.shared_sessions import SharedSessionPool
+from reference_impl.store.mock_presets import PresetTable
 from reference_impl.store.mock_sessions import SessionRegistry
 from reference_impl.store.postgres import PostgresStore
 
@@ -99,3 +103,25 @@ def test_the_byte_cap_refuses_writes_but_deletes_and_counts_snapshots(hosts):
     tight.snapshot("default", "before")  # the shared state's snapshots are not counted
     assert [s.name for s in tight.sessions()] == ["default", "one"]
     assert list(tight.session("default").snapshots) == ["before"]
+
+
+def test_presets_are_capped_across_hosts_and_read_back_from_either(hosts):
+    def presets(pool) -> SharedPresets:
+        return SharedPresets(["listConversations"], lambda method, path: "listConversations",
+                             PresetTable(pool.default.state.store))
+
+    a, b = presets(hosts()), presets(hosts())
+    try:
+        one = [{"operation": "listConversations", "prefer": "code=503"}]
+        for n in range(PRESET_SESSIONS):
+            (a if n % 2 else b).put(f"s{n}", one)
+        with pytest.raises(ApiError) as refused:
+            b.put("one-more", one)
+        assert refused.value.status == 409
+        assert b.get("s1") == one and a.get("one-more") == []
+        assert a.for_request("s1", "GET", "/x") == "code=503"  # put here: applied at once
+        a.put("s0", [])  # cleared through a: room for one more, through b
+        b.put("one-more", one)
+        assert a.get("one-more") == one
+    finally:
+        a.close(), b.close()

@@ -16,7 +16,8 @@ GUARDED = sorted([*(ROOT / "services").glob("*.py"), *(ROOT / "handlers").glob("
                   ROOT / "auth.py", ROOT / "streaming.py", ROOT / "seed.py",
                   ROOT / "throttle.py", ROOT / "recovery.py", ROOT / "mock" / "sessions.py",
                   ROOT / "mock" / "shared_sessions.py", ROOT / "mock" / "shared_journal.py",
-                  ROOT / "mock" / "journal.py"])
+                  ROOT / "mock" / "journal.py", ROOT / "mock" / "presets.py",
+                  ROOT / "mock" / "shared_presets.py"])
 # A statement's head, or a clause no prose has: enough to tell SQL from messages and comments.
 SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|"
                  r"DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|DROP\s+TABLE|PRAGMA\s+\w+|"
