@@ -5,11 +5,13 @@ works; the proxy's journal is shown the same way. Screenshots: reports/browser/<
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
 import pytest
 
+from ..postgres import fresh_database
 from .conftest import running
 from .test_cross_origin_stream import CHROMIUM, CHROMIUM_ARGS
 
@@ -35,10 +37,15 @@ REQUEST = """async ([token, method, path, body]) => {
 
 
 @pytest.fixture
-def server(monkeypatch) -> Iterator[str]:
+def server(monkeypatch, request) -> Iterator[str]:
+    """The server, on SQLite; parametrized `postgresql`, on a database of its own (where the
+    journal, sessions, snapshots and presets are the shared database's)."""
     monkeypatch.setenv("CHAT_CONTRACT_MOCK_TOKEN", TOKEN)
-    with running("serve") as base_url:
-        yield base_url
+    with contextlib.ExitStack() as stack:
+        args = []
+        if getattr(request, "param", "sqlite") == "postgresql":
+            args = ["--db", stack.enter_context(fresh_database())]
+        yield stack.enter_context(running("serve", *args))
 
 
 @pytest.fixture
@@ -68,6 +75,7 @@ def _open(context, base: str):
     return console, other
 
 
+@pytest.mark.parametrize("server", ["sqlite", "postgresql"], indirect=True)
 def test_a_request_in_another_tab_shows_and_a_snapshot_is_restored(server, browser, artefacts):
     from playwright.sync_api import expect
 
