@@ -30,7 +30,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..errors import ServiceUnavailable
+from ..errors import NotFound, ServiceUnavailable
 from .base import Database
 from .schema import COPIED_TABLES, JSON_COLUMNS, SCHEMA
 
@@ -131,11 +131,17 @@ _ASCII = ("'ABCDEFGHIJKLMNOPQRSTUVWXYZ'", "'abcdefghijklmnopqrstuvwxyz'")
 
 
 @contextmanager
-def _unavailable_is_503() -> Iterator[None]:
+def _unavailable_is_503(gone: str | None = None) -> Iterator[None]:
+    """The database away: a 503. `gone`: a store of a schema that may be dropped meanwhile (a
+    mock session's): its tables missing are that 404, not a server error."""
     try:
         yield
     except (PoolTimeout, psycopg.OperationalError) as exc:
         raise ServiceUnavailable("The database is busy or unreachable; retry shortly") from exc
+    except psycopg.errors.UndefinedTable as exc:
+        if gone is None:
+            raise
+        raise NotFound(gone) from exc
 
 
 class PostgresStore(Database):
@@ -154,8 +160,11 @@ class PostgresStore(Database):
         self._write_key = write_key(schema)
         self._local = threading.local()
         self.read_only = False
+        self._gone: str | None = None
         if pool is not None:  # another schema of a store's database (in_schema): its pool
             self.pool, self._owns_pool = pool, False
+            self._gone = ("The mock session this request used was deleted or replaced while "
+                          "it ran; send it again")
             return
         self._owns_pool = True
         self.pool = ConnectionPool(
@@ -212,7 +221,7 @@ class PostgresStore(Database):
         if conn is not None:
             yield conn
             return
-        with _unavailable_is_503(), self.pool.connection() as conn:
+        with _unavailable_is_503(self._gone), self.pool.connection() as conn:
             yield self._pointed(conn)
 
     def _pointed(self, conn: psycopg.Connection) -> psycopg.Connection:
@@ -277,7 +286,7 @@ class PostgresStore(Database):
         if getattr(self._local, "conn", None) is not None:
             raise RuntimeError("a transaction is already open in this thread")
         self._writable()
-        with _unavailable_is_503(), self.pool.connection() as conn, \
+        with _unavailable_is_503(self._gone), self.pool.connection() as conn, \
                 self._pointed(conn).transaction():  # pointed outside: a rollback keeps it
             conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(WAIT * 1000)}ms",))
             try:
