@@ -30,7 +30,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..errors import NotFound, ServiceUnavailable
+from ..errors import ServiceUnavailable
 from .base import Database
 from .schema import COPIED_TABLES, JSON_COLUMNS, SCHEMA
 
@@ -133,7 +133,8 @@ _ASCII = ("'ABCDEFGHIJKLMNOPQRSTUVWXYZ'", "'abcdefghijklmnopqrstuvwxyz'")
 @contextmanager
 def _unavailable_is_503(gone: str | None = None) -> Iterator[None]:
     """The database away: a 503. `gone`: a store of a schema that may be dropped meanwhile (a
-    mock session's): its tables missing are that 404, not a server error."""
+    mock session's): its tables missing are a 503 saying so (documented on every operation,
+    and a retry finds the session's new state), not a server error."""
     try:
         yield
     except (PoolTimeout, psycopg.OperationalError) as exc:
@@ -141,7 +142,7 @@ def _unavailable_is_503(gone: str | None = None) -> Iterator[None]:
     except psycopg.errors.UndefinedTable as exc:
         if gone is None:
             raise
-        raise NotFound(gone) from exc
+        raise ServiceUnavailable(gone) from exc
 
 
 class PostgresStore(Database):
