@@ -12,7 +12,7 @@ refused with a 503 and a Retry-After), held in the database rather than in one p
   lives and what all sessions hold); a host refreshes that mark every TICK seconds for the
   sessions it has requests running in, so a long stream served by host A keeps its session
   from being evicted by host B. A session is idle after `idle_after` seconds without a
-  request on any host;
+  request on any host, by the database's clock (hosts' clocks may differ);
 - sizes are measured (pg_total_relation_size) when a copy is made and at most TICK seconds
   after a session's writes.
 

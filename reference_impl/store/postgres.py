@@ -14,6 +14,9 @@ The repositories' SQL runs as written (`?` placeholders become `%s`). What diffe
 - A PostgreSQL `text` cannot hold a NUL, which the contract allows in any string: text is
   stored with NUL written as U+0001 "0" and U+0001 as U+0001 U+0001, and read back exactly.
 - Case folding for search is ASCII-only, as SQLite's lower() (translate(), not lower()).
+- A mock session's or snapshot's state is a schema of the same database (`in_schema`: a store
+  sharing this one's connections, each pointed at its schema when it serves it); copies
+  between schemas run on the server (`copy_schema`: INSERT ... SELECT, no row through Python).
 """
 
 from __future__ import annotations
