@@ -30,9 +30,13 @@ def fingerprint(source: Path) -> str:
     """The SHA-256 of the fixtures' files (a folder's, or a recording): the mock sessions'
     template on PostgreSQL is seeded once per fingerprint, by whichever host needs it first."""
     digest = hashlib.sha256()
-    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    # What seeding reads, not what tools leave beside it (caches, dot files).
+    files = [source] if source.is_file() else sorted(
+        p for p in source.rglob("*") if p.is_file()
+        and not any(part.startswith((".", "__")) for part in p.relative_to(source).parts))
     for path in files:
-        digest.update(f"{path.name}\n{path.stat().st_size}\n".encode())
+        digest.update(f"{path.relative_to(source) if path != source else path.name}\n"
+                      f"{path.stat().st_size}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
