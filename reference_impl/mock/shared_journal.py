@@ -112,6 +112,8 @@ class SharedJournal(Journal):
 
     def close(self) -> None:
         self._stopped.set()
+        if self._writer is not None:  # done before the store it uses is closed
+            self._writer.join(timeout=10)
         try:
             self.flush()
         except Exception:  # noqa: BLE001 - stopping: the database may be gone already

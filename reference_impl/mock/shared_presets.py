@@ -71,3 +71,4 @@ class SharedPresets(Presets):
 
     def close(self) -> None:
         self._stopped.set()
+        self._reader.join(timeout=10)  # done before the store it uses is closed

@@ -238,6 +238,8 @@ class SharedSessionPool(SessionPool):
 
     def close(self) -> None:
         self._stopped.set()
+        if self._ticker is not None:  # done before the store it uses is closed
+            self._ticker.join(timeout=10)
         super().close()
 
 
