@@ -38,8 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes; more than one needs --db")
     p.add_argument("--max-sessions", type=int, default=32,
-                   help="X-Mock-Session copies kept in memory (default 32); only an idle one (no "
-                        "request for 60 s) is evicted for a new one, else the new one gets 503")
+                   help="X-Mock-Session copies kept (default 32; in memory, or in the "
+                        "postgresql:// database for every host); only an idle one (no request "
+                        "for 60 s) is evicted for a new one, else the new one gets 503")
     p.add_argument("--check-responses", type=float, default=0.0, metavar="RATE",
                    help="share of responses validated against the contract for the journal "
                         "at /__mock/journal, 0 to 1 (default 0: off, ~2 ms per checked "
