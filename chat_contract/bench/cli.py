@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
                    help="also measure the reference server on this PostgreSQL database, beside "
                         "SQLite (the run writes to it: give a database of its own)")
+    p.add_argument("--baseline", metavar="REV",
+                   help="also measure the reference server of this git revision of the checkout "
+                        "(e.g. a release tag or origin/main), beside this one, in the same turns")
     p.add_argument("--skip", action="append", default=[],
                    choices=["prism", "conformance", "scale", "abuse", "costs"],
                    help="leave out a part of the run (repeatable)")
@@ -123,13 +126,20 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
                 peers.append(stack.enter_context(Server(
                     "reference-postgres", reference_command(port, args.db, args.workers),
                     port, _logs_in)))
+            if args.baseline:
+                # The same server as it was at another revision (its own source tree, the same
+                # Python and dependencies), on a database of its own: a change's cost, side by side.
+                port = free_port()
+                peers.append(stack.enter_context(Server(
+                    "reference-baseline", reference_command(port, tmp / "baseline.db", args.workers),
+                    port, _logs_in, cwd=baseline_tree(tmp, args.baseline))))
             if "prism" not in args.skip:
                 port = free_port()
                 peers.append(stack.enter_context(Server("prism", prism_command(port, spec_path()), port,
                                                         answers("/api/v1/users/me", statuses={200, 401}),
                                                         start_timeout=120)))
             # Each database its own token (the fixtures' ids are the same in every database).
-            tokens = {s.name: login(s.base_url) if s.name == "reference-postgres" else token
+            tokens = {s.name: login(s.base_url) if s.name in ("reference-postgres", "reference-baseline") else token
                       for s in peers}
             for endpoint in ENDPOINTS:
                 # Servers take turns per endpoint, so a slow spell of the machine hits all of them.
@@ -155,6 +165,10 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
     if "reference-postgres" in figures["servers"]:
         postgres = figures["servers"]["reference-postgres"]
         figures["postgres_vs_sqlite"] = {e: postgres[e]["rps"] / ours[e]["rps"] for e in ENDPOINTS}
+    if "reference-baseline" in figures["servers"]:
+        base = figures["servers"]["reference-baseline"]
+        figures["baseline"] = {"revision": args.baseline, "commit": _commit(args.baseline),
+                               "ratio": {e: ours[e]["rps"] / base[e]["rps"] for e in ENDPOINTS}}
     figures["ratios"] = {
         endpoint: {
             **({"ratio_vs_prism": ours[endpoint]["rps"] / figures["servers"]["prism"][endpoint]["rps"]}
@@ -164,6 +178,29 @@ def measure_throughput(tmp: Path, args: argparse.Namespace, seconds: float) -> d
         for endpoint in ENDPOINTS
     }
     return figures
+
+
+def baseline_tree(tmp: Path, revision: str) -> Path:
+    """The source at `revision` of the checkout the command runs in, extracted into `tmp` (git
+    archive: no work tree touched)."""
+    root = Path.cwd()  # the checkout the command runs in
+    tree = tmp / "baseline"
+    tree.mkdir()
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", revision],
+                                 capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or str(exc).encode()
+        raise RuntimeError(f"--baseline {revision}: not a revision of the checkout at {root} "
+                           f"({detail.decode(errors='replace').strip()})") from None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _commit(revision: str) -> str:
+    root = Path.cwd()  # the checkout the command runs in
+    return subprocess.run(["git", "-C", str(root), "rev-parse", revision], capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 def _validation_cost(requests: dict[str, Request]) -> dict[str, float]:
@@ -271,6 +308,9 @@ def render(figures: dict) -> str:
     for endpoint, ratios in figures["ratios"].items():
         parts = [f"{k.removeprefix('ratio_')} {v:.2f}x" for k, v in ratios.items()]
         lines.append(f"{endpoint:<8} reference " + ", ".join(parts))
+    if "baseline" in figures:
+        ratios = ", ".join(f"{e} {r:.2f}x" for e, r in figures["baseline"]["ratio"].items())
+        lines.append(f"against {figures['baseline']['revision']} ({figures['baseline']['commit'][:10]}): {ratios}")
     for endpoint, cost in figures.get("access_log_cost", {}).items():
         lines.append(f"{endpoint:<8} access log costs {cost:.0%} of throughput; request validation "
                      f"{figures['validation_us'][endpoint]:.0f} us per request")

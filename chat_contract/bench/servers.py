@@ -30,8 +30,9 @@ class Server:
     """A server process, ready once `probe` answers True."""
 
     def __init__(self, name: str, command: list[str], port: int, probe: Callable[[str], bool], *,
-                 start_timeout: float = 60.0) -> None:
+                 start_timeout: float = 60.0, cwd: Path | None = None) -> None:
         self.name, self.command, self.port, self.probe = name, command, port, probe
+        self.cwd = cwd  # run from another source tree (a baseline revision's)
         self.start_timeout = start_timeout
         self.base_url = f"http://{HOST}:{port}"
         self.process: subprocess.Popen | None = None
@@ -43,8 +44,12 @@ class Server:
         started = time.perf_counter()
         # A file, not a pipe: a pipe nobody drains fills up and stalls a chatty server.
         self._stderr = tempfile.TemporaryFile()
+        env = None
+        if self.cwd is not None:  # that tree's packages before the installed ones
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(self.cwd), os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True
+            self.command, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True,
+            cwd=self.cwd, env=env,
         )
         deadline = started + timeout
         while time.perf_counter() < deadline:

@@ -38,3 +38,32 @@ def test_quick_bench_produces_every_figure(tmp_path):
     assert set(figures["list_latency"]["conversations"]) == {"100", "100000"}
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert "ratio" in completed.stdout
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_a_baseline_revision_is_measured_beside_this_one(tmp_path):
+    """--baseline REV: the reference server of another revision, in the same turns (HEAD here:
+    the one revision every clone has)."""
+    out = tmp_path / "bench.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "bench", "--quick", "--seconds", "1", "--skip", "prism",
+         "--skip", "conformance", "--skip", "scale", "--skip", "abuse", "--skip", "costs",
+         "--baseline", "HEAD", "--out", str(out)],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["baseline"]["revision"] == "HEAD" and len(figures["baseline"]["commit"]) == 40
+    assert set(figures["baseline"]["ratio"]) == {"list", "get", "create"}
+    assert all(r > 0 for r in figures["baseline"]["ratio"].values())
+    assert all(figures["servers"]["reference-baseline"][e]["rps"] > 0 for e in ("list", "get", "create"))
+
+
+def test_an_unknown_baseline_revision_is_a_clear_error():
+    completed = subprocess.run(
+        [sys.executable, "-m", "chat_contract.cli", "bench", "--quick", "--skip", "prism", "--skip", "conformance",
+         "--skip", "scale", "--skip", "abuse", "--skip", "costs", "--baseline", "no-such-revision"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )
+    assert completed.returncode == 2
+    assert "--baseline no-such-revision: not a revision" in completed.stderr
