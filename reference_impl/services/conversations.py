@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import Conflict, NotFound
 from ..store import Store
+from ..turns import next_turn
 from . import texts
 from .common import decode_cursor, new_id, now, page_of
 
@@ -122,9 +123,11 @@ def delete_many(store: Store, user_id: str, ids: list[str], chatbot: str | None
     return {"deleted_ids": targets, "not_found_ids": not_found}
 
 
-# A page of messages per turn of the event loop: two of the contract's longest (32,000
-# characters) are about 3 ms of counting words, and 2,000 messages of 16 KB a second in all.
-_TOPIC_PAGE = 2
+# A message per page and about 8,000 characters of it per turn of the event loop (turns.py):
+# counting words is about 0.4 ms of it (py-spy on the bench's title case: two whole messages
+# of 16 KB per turn held the loop for 2-3 ms each, three times the readers' p99 alone).
+_TOPIC_PAGE = 1
+_TOPIC_PIECE = 8_000
 
 
 async def _read_all(store: Store, conversation_id: str
@@ -134,7 +137,10 @@ async def _read_all(store: Store, conversation_id: str
     topics, count, chars, first, last = texts.Topics(), 0, -1, None, None
     async for rows in store.messages.texts(conversation_id, _TOPIC_PAGE):
         for m in rows:
-            topics.add(m["content"])
+            for n, piece in enumerate(texts.pieces(m["content"], _TOPIC_PIECE)):
+                if n:
+                    await next_turn()
+                topics.add(piece)
             chars += 1 + len(m["content"])
         if rows:
             count += len(rows)

@@ -7,10 +7,10 @@ Reads inside `transaction()` see that transaction's writes (one connection per t
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any, AsyncIterator
 
+from ..turns import next_turn
 from .schema import COPIED_TABLES, JSON_COLUMNS
 
 __all__ = ["Database", "Repository", "SLICE_ROWS"]
@@ -94,7 +94,9 @@ class Database:
 
         The event loop serves other requests between pages, so whole-conversation work (a
         summary, a share's snapshot: 2,000 messages of 16 KB are 32 MB) is bounded slices of
-        it rather than one stall of a second. Rows written meanwhile may or may not be seen.
+        it rather than one stall of a second; the pages of all such work in progress take
+        turns (turns.py: one per turn of the loop). Rows written meanwhile may or may not be
+        seen.
         """
         after = None
         while True:
@@ -103,7 +105,7 @@ class Database:
             if len(rows) <= size:
                 return
             after = rows[size - 1]["seq"]
-            await asyncio.sleep(0)
+            await next_turn()
 
     async def delete_all(self, table: str, where: str, args: list[Any],
                          size: int = SLICE_ROWS) -> None:
@@ -114,7 +116,7 @@ class Database:
                                 f"WHERE {where} ORDER BY seq LIMIT ?)", *args, size)
             if done < size:
                 return
-            await asyncio.sleep(0)
+            await next_turn()
 
     def transaction(self):
         raise NotImplementedError
