@@ -18,6 +18,11 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
 - at most `queue` bodies are at the helper at once (one validating, the others waiting): one
   more is refused at once, so a client flooding the helper delays a legitimate large body by a
   few of its own at most, never by the seconds a long queue holds;
+- at most `per_client` of them are one client's (the signed-in user; else the peer address):
+  one more of that client's is refused at once. Eight clients of one flooder once held all eight
+  places, and a legitimate 190 KiB body of another user was refused nine times in ten (the
+  bench's busy-helper case); now the flooder holds two places and the others' bodies wait
+  behind at most those two;
 - a body not validated within `deadline` seconds of its arrival (helper starting, queue and
   validation together): the helper is stuck (stopped, or runaway), so it is killed, the bodies
   waiting on it are refused too, and the next body starts a new one;
@@ -28,6 +33,7 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import multiprocessing
@@ -42,11 +48,12 @@ from .contract import load_contract
 from .errors import ServiceUnavailable
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
-__all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE"]
+__all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE", "HELPER_PER_CLIENT"]
 
 OFFLOAD_BYTES = 8 * 1024
 HELPER_DEADLINE = 10.0  # seconds from a large body's arrival to its validation, at most
 HELPER_QUEUE = 8       # large bodies at the helper at once; one more is refused (503)
+HELPER_PER_CLIENT = 2  # of those, one client's at once; one more of its own is refused (503)
 
 _helper_validator: ContractValidator | None = None  # in the helper process only
 
@@ -100,10 +107,12 @@ class Offload:
     """`validate` as ContractValidator does it, in a helper process for large JSON bodies."""
 
     def __init__(self, validator: ContractValidator, *, deadline: float = HELPER_DEADLINE,
-                 queue: int = HELPER_QUEUE) -> None:
+                 queue: int = HELPER_QUEUE, per_client: int = HELPER_PER_CLIENT) -> None:
         self.validator = validator
         self.deadline = deadline
         self.queue = queue
+        self.per_client = per_client
+        self._of_client: collections.Counter[str] = collections.Counter()  # bodies at the helper
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
@@ -111,13 +120,19 @@ class Offload:
 
     async def validate(self, op: OperationSpec, path_params: dict[str, str], query_string: bytes,
                        headers: dict[str, str], cookies: dict[str, str], media_type: str | None,
-                       body: bytes, form: dict[str, Any] | None = None) -> ParsedRequest:
+                       body: bytes, form: dict[str, Any] | None = None, *,
+                       client: str | None = None) -> ParsedRequest:
+        """`client`: who sent the body (None: bound by `queue` alone)."""
         args = (path_params, query_string, headers, cookies, media_type, body)
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
         if self._at_helper >= self.queue:
             raise HelperBusy("too many at once")
+        if client is not None and self._of_client[client] >= self.per_client:
+            raise HelperBusy("too many of this client's at once")
         self._at_helper += 1
+        if client is not None:
+            self._of_client[client] += 1
         pool, started = self._helper()
         try:
             async with asyncio.timeout(self.deadline):
@@ -133,6 +148,10 @@ class Offload:
             raise HelperBusy("the helper stopped") from None
         finally:
             self._at_helper -= 1
+            if client is not None:
+                self._of_client[client] -= 1
+                if not self._of_client[client]:
+                    del self._of_client[client]
         return dataclasses.replace(parsed, raw_body=body)
 
     def _helper(self) -> tuple[ProcessPoolExecutor, Future]:

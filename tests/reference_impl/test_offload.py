@@ -133,28 +133,55 @@ def test_a_stopped_helper_gives_503_after_its_deadline_and_is_replaced(make_api,
     run(go())
 
 
-def test_a_full_helper_queue_refuses_one_more_body_at_once(make_api, run):
+@pytest.mark.parametrize("limit", ["queue", "per_client"])
+def test_a_body_beyond_the_helpers_places_is_refused_at_once(make_api, run, limit):
+    """`queue`: the helper's places are all taken. `per_client`: the sender's own share of
+    them is (issue 18, #6: a legitimate 190 KiB body was refused nine times in ten while one
+    client kept the helper's queue full); another user's body still gets a place."""
+    places = {"helper_queue": 1} if limit == "queue" else {"helper_queue": 4,
+                                                             "helper_per_client": 1}
+
     async def go():
-        api = await (await make_api(helper_queue=1, helper_deadline=60)).login()
-        offload = _offload(api)
+        alice = await (await make_api(helper_deadline=60, **places)).login()
+        offload = _offload(alice)
         await offload.start()
-        (pid,) = list(offload._pool._processes)
-        os.kill(pid, signal.SIGSTOP)  # the first body stays at the helper
-        try:
-            with _no_large_body_in_place(offload):
-                first = asyncio.create_task(_post_huge(api))
-                while offload._at_helper == 0:
-                    await asyncio.sleep(0.01)
-                r = await _post_huge(api)
-                assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
-                assert not first.done()  # refused while the queue was full, not after it
-                os.kill(pid, signal.SIGCONT)
-                assert (await first).status_code == 422
-                assert (await _post_huge(api)).status_code == 422  # room again
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        with _helper_stopped(offload) as pid, _no_large_body_in_place(offload):
+            first = await _held_at_helper(offload, alice)
+            r = await _post_huge(alice)
+            assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
+            assert ("too many at once" if limit == "queue" else "this client's") in \
+                r.json()["detail"]
+            assert not first.done()  # refused while the places were taken, not after
+            if limit == "per_client":
+                others = await _held_at_helper(offload, await alice.login("bob"))
+            os.kill(pid, signal.SIGCONT)
+            assert (await first).status_code == 422
+            if limit == "per_client":
+                assert (await others).status_code == 422
+            assert (await _post_huge(alice)).status_code == 422  # room again
     run(go())
+
+
+async def _held_at_helper(offload, api) -> asyncio.Task:
+    """A huge body sent, once it is at the (stopped) helper: one more there than before."""
+    before = offload._at_helper
+    sent = asyncio.create_task(_post_huge(api))
+    while offload._at_helper == before:
+        assert not sent.done(), sent.result().text
+        await asyncio.sleep(0.01)
+    return sent
+
+
+@contextlib.contextmanager
+def _helper_stopped(offload):
+    """The helper stopped (SIGSTOP): bodies sent to it stay there; continued at the end."""
+    (pid,) = list(offload._pool._processes)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
 
 
 @contextlib.contextmanager
