@@ -307,6 +307,8 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         settings.mock_token = store.accounts.setting("mock_token", settings.mock_token)
     # A file database may be shared by several workers: a dead one's replies get ended.
     leases = Recovery(store.for_background()) if settings.db_path else None
+    if leases is not None:
+        store.writer = leases.worker  # its work in slices is finished by others if it stops
     state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive, leases),
                   settings)
     fixtures = settings.fixtures or fixtures_dir()

@@ -14,7 +14,7 @@ from . import conversations
 from .common import decode_cursor, new_id, now, page_of
 
 __all__ = ["upsert", "get", "list_page", "delete", "public", "clone", "new_share_id",
-           "seed_snapshot"]
+           "seed_snapshot", "snapshot_name", "snapshot_writer"]
 
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as common.now(): fixed width, sorts like the instants
@@ -22,6 +22,18 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as common.now(): fixed width, sorts like th
 
 def new_share_id() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits, 22 URL-safe characters
+
+
+def snapshot_name(writer: str) -> str:
+    """A new snapshot's id, naming the process writing it: if that process stops before a
+    share refers to the snapshot (or after the share let go of it, while it is dropped), a
+    live one drops what it wrote (recovery.py)."""
+    return f"{writer}.{new_id()}"
+
+
+def snapshot_writer(snapshot_id: str) -> str:
+    """The process that wrote a snapshot ('' for snapshots older than these names)."""
+    return snapshot_id.rpartition(".")[0]
 
 
 def _out(row: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +81,7 @@ async def _snapshot(store: Store, conversation_id: str) -> tuple[str, int]:
     Nothing refers to the snapshot until the caller's final transaction does, so a reader
     never sees a half-made one; if the copy fails, what it wrote goes.
     """
-    snapshot_id, count = new_id(), 0
+    snapshot_id, count = snapshot_name(store.writer), 0
     last = store.messages.last_seq(conversation_id)
     try:
         async for rows in store.messages.public_pages(conversation_id, last, _COPY_PAGE):

@@ -8,6 +8,7 @@ Reads inside `transaction()` see that transaction's writes (one connection per t
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any, AsyncIterator
 
 from ..turns import next_turn
@@ -36,6 +37,11 @@ class Database:
     shared = False  # True: other hosts may be writing to the same database at any time
 
     def __init__(self) -> None:
+        # Who writes through this store: work done in several transactions (a share's
+        # snapshot, a conversation's delete) is marked with it, so that if this process stops
+        # half-way, a live one finishes or undoes it (recovery.py). The app names it after its
+        # heartbeat (Recovery.worker); a store no heartbeat names is never alive.
+        self.writer = "store-" + secrets.token_hex(6)
         from .accounts import Accounts
         from .attachments import Attachments
         from .conversations import Conversations
@@ -107,15 +113,18 @@ class Database:
             after = rows[size - 1]["seq"]
             await next_turn()
 
+    def delete_some(self, table: str, where: str, args: list[Any], size: int = SLICE_ROWS
+                    ) -> bool:
+        """DELETE the first `size` rows of `table` WHERE `where`, in a transaction of its own;
+        whether there may be more."""
+        with self.transaction():
+            return self.run(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
+                            f"WHERE {where} ORDER BY seq LIMIT ?)", *args, size) == size
+
     async def delete_all(self, table: str, where: str, args: list[Any],
                          size: int = SLICE_ROWS) -> None:
         """DELETE FROM `table` WHERE `where`, `size` rows per transaction, the loop served between."""
-        while True:
-            with self.transaction():
-                done = self.run(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
-                                f"WHERE {where} ORDER BY seq LIMIT ?)", *args, size)
-            if done < size:
-                return
+        while self.delete_some(table, where, args, size):
             await next_turn()
 
     def transaction(self):
