@@ -138,6 +138,10 @@ class Offload:
             async with asyncio.timeout(self.deadline):
                 # Shielded: a body given up on must not cancel the start others wait for.
                 await asyncio.shield(asyncio.wrap_future(started))
+                if self._pool is not pool:
+                    # Killed while this body waited for it to start (another body's deadline):
+                    # the pool takes no more work (submitting raised RuntimeError: a 500).
+                    raise BrokenProcessPool("the helper was replaced")
                 parsed = await asyncio.get_running_loop().run_in_executor(
                     pool, _validate_in_helper, op.operation_id, *args)
         except TimeoutError:

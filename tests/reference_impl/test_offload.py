@@ -162,6 +162,22 @@ def test_a_body_beyond_the_helpers_places_is_refused_at_once(make_api, run, limi
     run(go())
 
 
+def test_a_body_that_waited_on_a_helper_killed_meanwhile_gets_503(make_api, run):
+    """Another body's deadline killed the helper this one waited for: 503, not a 500 from
+    submitting work to a pool that was shut down (seen once in the bench's stopped case)."""
+    async def go():
+        api = await (await make_api()).login()
+        offload = _offload(api)
+        await offload.start()
+        killed = offload._helper()
+        offload._kill(killed[0])
+        offload._helper = lambda: killed  # as a body that took the pool before the kill
+        r = await _post_huge(api)
+        assert (r.status_code, r.headers["Retry-After"]) == (503, "1"), r.text
+        assert "the helper stopped" in r.json()["detail"]
+    run(go())
+
+
 async def _held_at_helper(offload, api) -> asyncio.Task:
     """A huge body sent, once it is at the (stopped) helper: one more there than before."""
     before = offload._at_helper
