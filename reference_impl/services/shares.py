@@ -60,9 +60,9 @@ def _copy(store: Store, snapshot_id: str, messages: list[dict[str, Any]]) -> Non
 
 
 _MOST = 10_000  # the contract's bound on a PublicShare's messages
-# Messages copied per transaction (and per turn of the loop): encoding four of 16 KB is about
-# half a millisecond (py-spy on the bench's share case: sixteen per turn, 2 ms, were 3.5 times
-# the readers' p99 alone).
+# Messages copied per transaction, or read for a public answer, per turn of the loop: four of
+# 16 KB are about half a millisecond (py-spy on the bench's share and public-read cases:
+# sixteen per turn were 3.5 and 20-28 times the readers' p99 alone).
 _COPY_PAGE = 4
 
 
@@ -187,8 +187,9 @@ async def _read(store: Store, share_id: str, public: bool = False
     while True:
         row = _live(store, share_id)
         pages, count = [], 0
-        snapshot = (store.shares.snapshot_messages if public else store.shares.snapshot)
-        async for rows in snapshot(row["snapshot_id"]):
+        snapshot = (store.shares.snapshot_messages(row["snapshot_id"], _COPY_PAGE) if public
+                    else store.shares.snapshot(row["snapshot_id"]))
+        async for rows in snapshot:
             count += len(rows)
             if not public:
                 pages.append(rows)

@@ -55,10 +55,11 @@ class Shares(Repository):
         return self.db.pages("SELECT seq, sha256s, message FROM share_messages "
                              "WHERE snapshot_id = ?", [snapshot_id], *args)
 
-    def snapshot_messages(self, snapshot_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+    def snapshot_messages(self, snapshot_id: str, size: int
+                          ) -> AsyncIterator[list[dict[str, Any]]]:
         """As `snapshot`, seq and message only (a public read has no use for the hashes)."""
         return self.db.pages("SELECT seq, message FROM share_messages WHERE snapshot_id = ?",
-                             [snapshot_id])
+                             [snapshot_id], size)
 
     async def drop_snapshot(self, snapshot_id: str) -> None:
         await self.db.delete_all("share_messages", "snapshot_id = ?", [snapshot_id])
