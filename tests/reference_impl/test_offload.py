@@ -133,33 +133,52 @@ def test_a_stopped_helper_gives_503_after_its_deadline_and_is_replaced(make_api,
     run(go())
 
 
-@pytest.mark.parametrize("limit", ["queue", "per_client"])
-def test_a_body_beyond_the_helpers_places_is_refused_at_once(make_api, run, limit):
-    """`queue`: the helper's places are all taken. `per_client`: the sender's own share of
-    them is (issue 18, #6: a legitimate 190 KiB body was refused nine times in ten while one
-    client kept the helper's queue full); another user's body still gets a place."""
-    places = {"helper_queue": 1} if limit == "queue" else {"helper_queue": 4,
-                                                             "helper_per_client": 1}
-
+def test_a_full_helper_queue_refuses_one_more_body_at_once(make_api, run):
     async def go():
-        alice = await (await make_api(helper_deadline=60, **places)).login()
+        alice = await (await make_api(helper_deadline=60, helper_queue=1)).login()
         offload = _offload(alice)
         await offload.start()
         with _helper_stopped(offload) as pid, _no_large_body_in_place(offload):
             first = await _held_at_helper(offload, alice)
-            r = await _post_huge(alice)
+            r = await _post_huge(await alice.login("bob"))
             assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
-            assert ("too many at once" if limit == "queue" else "this client's") in \
-                r.json()["detail"]
+            assert "too many at once" in r.json()["detail"]
             assert not first.done()  # refused while the places were taken, not after
-            if limit == "per_client":
-                others = await _held_at_helper(offload, await alice.login("bob"))
             os.kill(pid, signal.SIGCONT)
             assert (await first).status_code == 422
-            if limit == "per_client":
-                assert (await others).status_code == 422
             assert (await _post_huge(alice)).status_code == 422  # room again
     run(go())
+
+
+def test_one_client_holds_at_most_its_share_of_the_helper(make_api, run):
+    """A client's bodies beyond its places wait for them, in order, and beyond those waiting
+    are refused at once; another user's body still gets a place at the helper (issue 18, #6:
+    a legitimate 190 KiB body was refused nine times in ten while one client kept the
+    helper's queue full)."""
+    async def go():
+        alice = await (await make_api(helper_deadline=60, helper_queue=4,
+                                      helper_per_client=1)).login()
+        offload = _offload(alice)
+        offload.client_waiting = 1
+        await offload.start()
+        with _helper_stopped(offload) as pid, _no_large_body_in_place(offload):
+            first = await _held_at_helper(offload, alice)
+            waiting = asyncio.create_task(_post_huge(alice))
+            while offload._of_client[_user_id(alice)] < 2:
+                await asyncio.sleep(0.01)
+            assert offload._at_helper == 1 and not waiting.done()  # behind alice's first
+            r = await _post_huge(alice)
+            assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
+            assert "this client's" in r.json()["detail"]
+            others = await _held_at_helper(offload, await alice.login("bob"))
+            os.kill(pid, signal.SIGCONT)
+            for sent in (first, waiting, others):
+                assert (await sent).status_code == 422
+    run(go())
+
+
+def _user_id(api) -> str:
+    return api.state.store.accounts.token_user(api.token)["id"]
 
 
 def test_a_body_that_waited_on_a_helper_killed_meanwhile_gets_503(make_api, run):
