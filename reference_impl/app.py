@@ -62,7 +62,7 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
-from .offload import HELPER_DEADLINE, HELPER_QUEUE, Offload
+from .offload import HELPER_DEADLINE, HELPER_PER_CLIENT, HELPER_QUEUE, Offload
 from .recovery import Recovery
 from .routing import ConnexionRoutes, MethodGuard, PathTable
 from .store import Store, is_postgres_url, open_store
@@ -96,6 +96,7 @@ class Settings:
     # there at once, before a 503.
     helper_deadline: float = HELPER_DEADLINE
     helper_queue: int = HELPER_QUEUE
+    helper_per_client: int = HELPER_PER_CLIENT  # of those, one client's (user or peer) at once
 
 
 @dataclass
@@ -251,9 +252,11 @@ class ContractMiddleware:
         if "cookie" in headers:
             cookies = {k: m.value for k, m in SimpleCookie(headers["cookie"]).items()}
         try:
+            # One client's share of the large-body helper (offload.py): the user, or the peer.
+            client = user["id"] if user else (scope.get("client") or ("?",))[0]
             parsed = await self.offload.validate(op, scope.get("path_params", {}),
                                                  scope.get("query_string", b""), headers,
-                                                 cookies, media_type, body, form)
+                                                 cookies, media_type, body, form, client=client)
         except ApiError:
             for value in (form or {}).values():
                 if isinstance(value, UploadFile):
@@ -304,12 +307,15 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
         settings.mock_token = store.accounts.setting("mock_token", settings.mock_token)
     # A file database may be shared by several workers: a dead one's replies get ended.
     leases = Recovery(store.for_background()) if settings.db_path else None
+    if leases is not None:
+        store.writer = leases.worker  # its work in slices is finished by others if it stops
     state = State(store, ReplyRunner(store, settings.token_delay, settings.keep_alive, leases),
                   settings)
     fixtures = settings.fixtures or fixtures_dir()
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
-    offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue)
+    offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue,
+                      per_client=settings.helper_per_client)
     paths = PathTable(contract["paths"])
     presets = _presets(contract, paths, store)
     state.journal, state.sessions = _mock_state(state, store, fixtures, presets)

@@ -18,6 +18,14 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
 - at most `queue` bodies are at the helper at once (one validating, the others waiting): one
   more is refused at once, so a client flooding the helper delays a legitimate large body by a
   few of its own at most, never by the seconds a long queue holds;
+- at most `per_client` of them are one client's (the signed-in user; else the peer address):
+  the client's next bodies wait, in order, for one of its own places (up to `client_waiting`
+  of them, within `deadline`; one more is refused at once). Eight connections of one flooder
+  once held all eight places, and a legitimate 190 KiB body of another user was refused nine
+  times in ten (the bench's busy-helper case); now the flooder holds two places and the
+  others' bodies wait behind at most those two. Its excess waits rather than being refused at
+  once: refused at once, a flooder sent five times as many 1 MiB bodies, each read on the loop
+  (py-spy), and the others' reads paid for it;
 - a body not validated within `deadline` seconds of its arrival (helper starting, queue and
   validation together): the helper is stuck (stopped, or runaway), so it is killed, the bodies
   waiting on it are refused too, and the next body starts a new one;
@@ -28,6 +36,7 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import multiprocessing
@@ -42,11 +51,14 @@ from .contract import load_contract
 from .errors import ServiceUnavailable
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
-__all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE"]
+__all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE", "HELPER_PER_CLIENT",
+           "CLIENT_WAITING"]
 
 OFFLOAD_BYTES = 8 * 1024
 HELPER_DEADLINE = 10.0  # seconds from a large body's arrival to its validation, at most
 HELPER_QUEUE = 8       # large bodies at the helper at once; one more is refused (503)
+HELPER_PER_CLIENT = 2  # of those, one client's at once; its next ones wait for its places
+CLIENT_WAITING = 6     # a client's bodies waiting for its places; one more is refused (503)
 
 _helper_validator: ContractValidator | None = None  # in the helper process only
 
@@ -100,10 +112,15 @@ class Offload:
     """`validate` as ContractValidator does it, in a helper process for large JSON bodies."""
 
     def __init__(self, validator: ContractValidator, *, deadline: float = HELPER_DEADLINE,
-                 queue: int = HELPER_QUEUE) -> None:
+                 queue: int = HELPER_QUEUE, per_client: int = HELPER_PER_CLIENT,
+                 client_waiting: int = CLIENT_WAITING) -> None:
         self.validator = validator
         self.deadline = deadline
         self.queue = queue
+        self.per_client, self.client_waiting = per_client, client_waiting
+        # Each client's bodies at the helper or waiting for one of its places, and its places.
+        self._of_client: collections.Counter[str] = collections.Counter()
+        self._places: dict[str, asyncio.Semaphore] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
@@ -111,10 +128,34 @@ class Offload:
 
     async def validate(self, op: OperationSpec, path_params: dict[str, str], query_string: bytes,
                        headers: dict[str, str], cookies: dict[str, str], media_type: str | None,
-                       body: bytes, form: dict[str, Any] | None = None) -> ParsedRequest:
+                       body: bytes, form: dict[str, Any] | None = None, *,
+                       client: str | None = None) -> ParsedRequest:
+        """`client`: who sent the body (None: bound by `queue` alone)."""
         args = (path_params, query_string, headers, cookies, media_type, body)
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
+        if client is None:
+            return await self._at_the_helper(op, args, body)
+        if self._of_client[client] >= self.per_client + self.client_waiting:
+            raise HelperBusy("too many of this client's at once")
+        self._of_client[client] += 1
+        places = self._places.setdefault(client, asyncio.Semaphore(self.per_client))
+        try:
+            try:
+                async with asyncio.timeout(self.deadline):
+                    await places.acquire()  # behind this client's own bodies, in order
+            except TimeoutError:
+                raise HelperBusy("this client's earlier bodies took too long") from None
+            try:
+                return await self._at_the_helper(op, args, body)
+            finally:
+                places.release()
+        finally:
+            self._of_client[client] -= 1
+            if not self._of_client[client]:  # nobody waits on its places
+                del self._of_client[client], self._places[client]
+
+    async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes) -> ParsedRequest:
         if self._at_helper >= self.queue:
             raise HelperBusy("too many at once")
         self._at_helper += 1
@@ -123,6 +164,10 @@ class Offload:
             async with asyncio.timeout(self.deadline):
                 # Shielded: a body given up on must not cancel the start others wait for.
                 await asyncio.shield(asyncio.wrap_future(started))
+                if self._pool is not pool:
+                    # Killed while this body waited for it to start (another body's deadline):
+                    # the pool takes no more work (submitting raised RuntimeError: a 500).
+                    raise BrokenProcessPool("the helper was replaced")
                 parsed = await asyncio.get_running_loop().run_in_executor(
                     pool, _validate_in_helper, op.operation_id, *args)
         except TimeoutError:

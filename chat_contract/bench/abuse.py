@@ -6,7 +6,8 @@ while wrk reads conversations on several connections. Then each heavy case of is
 turn, the readers measured again beside it: eight clients sending 63 KiB invalid bodies; the
 summary, the title, sharing, and four public readers of the share of a conversation of 2,000
 messages of 16 KB; 1 MiB bodies while the large-body helper is killed (kill -9) every second,
-or stopped (SIGSTOP); and a legitimate 190 KiB body while others flood the helper. The figures:
+or stopped (SIGSTOP); and a legitimate 190 KiB body of another user while one user floods
+the helper from eight connections. The figures:
 each request's latency and statuses, the readers' p50/p99 alone and in each case, and each
 case's p99 as a multiple of the readers' own p99 alone (the target: at most 2).
 """
@@ -81,8 +82,11 @@ def _attack(base_url: str, token: str, stop: threading.Event, out: dict) -> None
 
 
 def _heavy_requests(base_url: str, token: str, conversation_id: str, share_id: str,
-                    case: str) -> list[tuple[str, int, object]]:
-    """(kind, clients, send(client) -> response) for one heavy case."""
+                    case: str, other: tuple[str, str] | None = None
+                    ) -> list[tuple[str, int, object, str]]:
+    """(kind, clients, send(client) -> response, token) for one heavy case; `other`: another
+    user's token and conversation (the legitimate client beside a flooder)."""
+    other_token, other_conv = other or (token, conversation_id)
     conv = f"/api/v1/conversations/{conversation_id}"
 
     def invalid_1mib(client):
@@ -90,18 +94,18 @@ def _heavy_requests(base_url: str, token: str, conversation_id: str, share_id: s
         return client.post(path, content=body, headers=JSON)
     return {
         "invalid_63kib_x8": [("invalid_63kib", 8, lambda c: c.post(
-            "/api/v1/conversations", content=BODY_63KIB, headers=JSON))],
-        "summary": [("summary", 1, lambda c: c.get(f"{conv}/summary"))],
-        "title": [("title", 1, lambda c: c.post(f"{conv}/title", json={}))],
-        "share_upsert": [("share_upsert", 1, lambda c: c.put(f"{conv}/share", json={}))],
+            "/api/v1/conversations", content=BODY_63KIB, headers=JSON), token)],
+        "summary": [("summary", 1, lambda c: c.get(f"{conv}/summary"), token)],
+        "title": [("title", 1, lambda c: c.post(f"{conv}/title", json={}), token)],
+        "share_upsert": [("share_upsert", 1, lambda c: c.put(f"{conv}/share", json={}), token)],
         "public_share_x4": [("public_share", 4, lambda c: c.get(
-            f"/api/v1/public/shares/{share_id}", headers={"Authorization": ""}))],
-        "helper_killed": [("invalid_1mib", 4, invalid_1mib)],
-        "helper_stopped": [("invalid_1mib", 4, invalid_1mib)],
-        "busy_helper_legit_190kib": [("invalid_1mib", 8, invalid_1mib),
+            f"/api/v1/public/shares/{share_id}", headers={"Authorization": ""}), token)],
+        "helper_killed": [("invalid_1mib", 4, invalid_1mib, token)],
+        "helper_stopped": [("invalid_1mib", 4, invalid_1mib, token)],
+        "busy_helper_legit_190kib": [("invalid_1mib", 8, invalid_1mib, token),
                                      ("legit_190kib", 1, lambda c: c.post(
-                                         f"{conv}/messages", content=LEGIT_190KIB,
-                                         headers=JSON))],
+                                         f"/api/v1/conversations/{other_conv}/messages",
+                                         content=LEGIT_190KIB, headers=JSON), other_token)],
     }[case]
 
 
@@ -139,11 +143,11 @@ def _signal_helpers(server_pid: int | None, signum: int) -> None:
             pass
 
 
-def _run_heavy(base_url: str, token: str, senders, stop: threading.Event, out: dict) -> None:
-    latencies: dict[str, list[float]] = {kind: [] for kind, _, _ in senders}
-    statuses: dict[str, Counter] = {kind: Counter() for kind, _, _ in senders}
+def _run_heavy(base_url: str, senders, stop: threading.Event, out: dict) -> None:
+    latencies: dict[str, list[float]] = {kind: [] for kind, _, _, _ in senders}
+    statuses: dict[str, Counter] = {kind: Counter() for kind, _, _, _ in senders}
 
-    def client_loop(kind, send):
+    def client_loop(kind, send, token):
         with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
                           timeout=120) as client:
             while not stop.is_set():
@@ -154,8 +158,8 @@ def _run_heavy(base_url: str, token: str, senders, stop: threading.Event, out: d
                     status = type(exc).__name__
                 latencies[kind].append((time.perf_counter() - started) * 1000)
                 statuses[kind][status] += 1
-    threads = [threading.Thread(target=client_loop, args=(kind, send), daemon=True)
-               for kind, clients, send in senders for _ in range(clients)]
+    threads = [threading.Thread(target=client_loop, args=(kind, send, who), daemon=True)
+               for kind, clients, send, who in senders for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -182,9 +186,10 @@ def _reads(r) -> dict:
 
 def measure_abuse(base_url: str, token: str, *, connections: int, seconds: float,
                   server_pid: int | None = None, long_messages: int = 2000,
-                  cases: tuple[str, ...] = HEAVY_CASES) -> dict:
+                  cases: tuple[str, ...] = HEAVY_CASES, other_token: str | None = None) -> dict:
     """Readers alone, then readers while one client sends hostile requests, then beside each
-    heavy case (`server_pid`: the server's process, whose helper the helper cases signal)."""
+    heavy case (`server_pid`: the server's process, whose helper the helper cases signal;
+    `other_token`: another user's, the legitimate client beside a flooder)."""
     read = Request(method="GET", url=f"{base_url}/api/v1/conversations?limit=20",
                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     run_wrk(read, connections=connections, seconds=1)  # warm-up
@@ -202,13 +207,19 @@ def measure_abuse(base_url: str, token: str, *, connections: int, seconds: float
     heavy: dict = {}
     if cases:
         conversation_id, share_id = _long_conversation(base_url, token, long_messages)
+        other = None
+        if other_token is not None:
+            with httpx.Client(base_url=base_url, timeout=60,
+                              headers={"Authorization": f"Bearer {other_token}"}) as client:
+                other = (other_token, client.post("/api/v1/conversations",
+                                                  json={"title": "legit"}).json()["id"])
         for case in cases:
             if case.startswith("helper_") and server_pid is None:
                 continue
             requests: dict = {}
             stop = threading.Event()
             heavy_thread = threading.Thread(target=_run_heavy, args=(
-                base_url, token, _heavy_requests(base_url, token, conversation_id, share_id, case),
+                base_url, _heavy_requests(base_url, token, conversation_id, share_id, case, other),
                 stop, requests), daemon=True)
             heavy_thread.start()
             killer = None

@@ -52,9 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def login(base_url: str) -> str:
+def login(base_url: str, username: str = USERNAME) -> str:
+    password = PASSWORD if username == USERNAME else f"{username}-dev-password"
     response = httpx.post(f"{base_url}/api/v1/auth/token",
-                          data={"username": USERNAME, "password": PASSWORD}, timeout=10)
+                          data={"username": username, "password": password}, timeout=10)
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -286,7 +287,8 @@ def measure_abuse_scenario(tmp: Path, args: argparse.Namespace, seconds: float) 
         figures = measure_abuse(server.base_url, login(server.base_url),
                                 connections=min(args.connections, 8), seconds=seconds,
                                 server_pid=server.process.pid,
-                                long_messages=200 if args.quick else 2000)
+                                long_messages=200 if args.quick else 2000,
+                                other_token=login(server.base_url, "bob"))
     _progress(f"abuse: reads p99 {figures['reads_alone']['p99_ms']:.1f} ms alone, "
               f"{figures['reads_under_abuse']['p99_ms']:.1f} ms under abuse; heavy cases "
               + ", ".join(f"{case} {c['ratio_p99']:.2f}x" for case, c in figures["heavy"].items()))

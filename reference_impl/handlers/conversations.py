@@ -19,7 +19,8 @@ async def create_conversation(context_):
 async def delete_conversations(context_):
     store, user, call = parts(context_)
     q = call.query
-    return json_response(svc.delete_many(store, user, q["conversation_id"], q.get("chatbot_id")))
+    return json_response(await svc.delete_many(store, user, q["conversation_id"],
+                                               q.get("chatbot_id")))
 
 
 async def get_conversation(context_):
@@ -34,7 +35,7 @@ async def update_conversation(context_):
 
 async def delete_conversation(context_):
     store, user, call = parts(context_)
-    svc.delete(store, user, call.path["conversation_id"])
+    await svc.delete(store, user, call.path["conversation_id"])
     return no_content()
 
 

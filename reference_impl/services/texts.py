@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-__all__ = ["LANGUAGES", "Topics", "title", "summary"]
+__all__ = ["LANGUAGES", "Topics", "title", "summary", "pieces"]
 
 LANGUAGES = ("en", "fr")
 
@@ -22,7 +22,12 @@ class Topics:
         self.words: Counter[str] = Counter()
 
     def add(self, text: str) -> None:
-        self.words.update(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+        # Counted in C (Counter of a list), stop words taken out after: the same counts, and
+        # new words enter in the order they first appear, as before.
+        counts = Counter(_WORD.findall(text.lower()))
+        for word in _STOP.intersection(counts):
+            del counts[word]
+        self.words.update(counts)
 
     def top(self, count: int) -> list[str]:
         # Most frequent first; ties keep the order of first appearance (Counter preserves it).
@@ -30,6 +35,21 @@ class Topics:
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_SPACE = re.compile(r"\s")
+
+
+def pieces(text: str, size: int):
+    """`text` in pieces of about `size` characters, cut at whitespace: counting the pieces one
+    by one counts the same words as counting the whole (no word spans whitespace, and lower()
+    reads no context across it). A text with no whitespace after `size` is one piece."""
+    start = 0
+    while len(text) - start > size:
+        space = _SPACE.search(text, start + size)
+        if space is None:
+            break
+        yield text[start:space.start()]
+        start = space.start()
+    yield text[start:]
 
 
 def _join(items: list[str], lang: str) -> str:

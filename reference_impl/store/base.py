@@ -7,10 +7,11 @@ Reads inside `transaction()` see that transaction's writes (one connection per t
 
 from __future__ import annotations
 
-import asyncio
 import json
+import secrets
 from typing import Any, AsyncIterator
 
+from ..turns import next_turn
 from .schema import COPIED_TABLES, JSON_COLUMNS
 
 __all__ = ["Database", "Repository", "SLICE_ROWS"]
@@ -36,6 +37,11 @@ class Database:
     shared = False  # True: other hosts may be writing to the same database at any time
 
     def __init__(self) -> None:
+        # Who writes through this store: work done in several transactions (a share's
+        # snapshot, a conversation's delete) is marked with it, so that if this process stops
+        # half-way, a live one finishes or undoes it (recovery.py). The app names it after its
+        # heartbeat (Recovery.worker); a store no heartbeat names is never alive.
+        self.writer = "store-" + secrets.token_hex(6)
         from .accounts import Accounts
         from .attachments import Attachments
         from .conversations import Conversations
@@ -94,7 +100,9 @@ class Database:
 
         The event loop serves other requests between pages, so whole-conversation work (a
         summary, a share's snapshot: 2,000 messages of 16 KB are 32 MB) is bounded slices of
-        it rather than one stall of a second. Rows written meanwhile may or may not be seen.
+        it rather than one stall of a second; the pages of all such work in progress take
+        turns (turns.py: one per turn of the loop). Rows written meanwhile may or may not be
+        seen.
         """
         after = None
         while True:
@@ -103,18 +111,21 @@ class Database:
             if len(rows) <= size:
                 return
             after = rows[size - 1]["seq"]
-            await asyncio.sleep(0)
+            await next_turn()
+
+    def delete_some(self, table: str, where: str, args: list[Any], size: int = SLICE_ROWS
+                    ) -> bool:
+        """DELETE the first `size` rows of `table` WHERE `where`, in a transaction of its own;
+        whether there may be more."""
+        with self.transaction():
+            return self.run(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
+                            f"WHERE {where} ORDER BY seq LIMIT ?)", *args, size) == size
 
     async def delete_all(self, table: str, where: str, args: list[Any],
                          size: int = SLICE_ROWS) -> None:
         """DELETE FROM `table` WHERE `where`, `size` rows per transaction, the loop served between."""
-        while True:
-            with self.transaction():
-                done = self.run(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} "
-                                f"WHERE {where} ORDER BY seq LIMIT ?)", *args, size)
-            if done < size:
-                return
-            await asyncio.sleep(0)
+        while self.delete_some(table, where, args, size):
+            await next_turn()
 
     def transaction(self):
         raise NotImplementedError

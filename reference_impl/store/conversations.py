@@ -24,13 +24,21 @@ SUMMARY = (
 )
 
 
+# A conversation being deleted belongs to no user: its user_id is DELETING + the writer's name
+# (found by its first characters: a range of text would depend on PostgreSQL's collation).
+DELETING = "deleting:"
+_IS_DELETING = f"substr(user_id, 1, {len(DELETING)}) = '{DELETING}'"
+
+
 class Conversations(Repository):
     def owned(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
         return self.db.one("SELECT * FROM conversations WHERE id = ? AND user_id = ?",
                            conversation_id, user_id)
 
     def by_id(self, conversation_id: str) -> dict[str, Any] | None:
-        return self.db.one("SELECT * FROM conversations WHERE id = ?", conversation_id)
+        """The conversation, unless it is being deleted."""
+        return self.db.one(f"SELECT * FROM conversations WHERE id = ? AND NOT {_IS_DELETING}",
+                           conversation_id)
 
     def summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The user's conversation with `last_content`, `last_at` and `unread`."""
@@ -76,25 +84,48 @@ class Conversations(Repository):
                            f"({','.join('?' * len(ids))})", user_id, *ids)
         return {r["id"]: r["chatbot_id"] for r in rows}
 
-    def delete(self, conversation_ids: list[str]) -> list[str]:
-        """Delete conversations with everything they own, inside the caller's transaction;
-        the hashes of the attachments deleted (their bytes may now be unused)."""
-        db, shas = self.db, []
+    def start_delete(self, conversation_ids: list[str], writer: str, past: str) -> None:
+        """Inside the caller's transaction: the conversations leave their owner (every read
+        goes through the owner, so they are gone at once), their share links stop answering
+        (`past`: an instant they expired at) and their read markers go. What they hold is
+        deleted a slice at a time by `erase_slice`: by `writer`, or if it stops, by the sweep
+        (recovery.py)."""
         for cid in conversation_ids:
-            shas += [r["sha256"] for r in db.all(
-                "SELECT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id "
-                "WHERE m.conversation_id = ?", cid)]
-            db.run("DELETE FROM attachments WHERE message_id IN "
-                   "(SELECT id FROM messages WHERE conversation_id = ?)", cid)
-            db.run("DELETE FROM reply_events WHERE message_id IN "
-                   "(SELECT id FROM messages WHERE conversation_id = ?)", cid)
-            db.run("DELETE FROM messages WHERE conversation_id = ?", cid)
-            db.run("DELETE FROM share_messages WHERE snapshot_id IN "
-                   "(SELECT snapshot_id FROM shares WHERE conversation_id = ?)", cid)
-            db.run("DELETE FROM shares WHERE conversation_id = ?", cid)
-            db.run("DELETE FROM read_markers WHERE conversation_id = ?", cid)
-            db.run("DELETE FROM conversations WHERE id = ?", cid)
-        return shas
+            self.db.run("UPDATE conversations SET user_id = ? WHERE id = ?",
+                        DELETING + writer, cid)
+            self.db.run("UPDATE shares SET user_id = ?, expires_at = ? WHERE conversation_id = ?",
+                        DELETING + writer, past, cid)
+            self.db.run("DELETE FROM read_markers WHERE conversation_id = ?", cid)
+
+    def being_deleted(self) -> list[dict[str, Any]]:
+        """id and writer of each conversation whose delete has started and not finished."""
+        return [{"id": r["id"], "writer": r["user_id"][len(DELETING):]} for r in self.db.all(
+            f"SELECT id, user_id FROM conversations WHERE {_IS_DELETING}")]
+
+    def erase_slice(self, conversation_id: str, size: int) -> tuple[bool, list[str]]:
+        """One transaction of a started delete: `size` rows of its shares' snapshots, or else
+        `size` messages with their attachments and reply events, or else the share and the
+        conversation rows. Whether more is left, and the hashes of the attachments deleted
+        (their bytes may now be unused)."""
+        db = self.db
+        with db.transaction():
+            if db.run("DELETE FROM share_messages WHERE seq IN (SELECT seq FROM share_messages "
+                      "WHERE snapshot_id IN (SELECT snapshot_id FROM shares WHERE "
+                      "conversation_id = ?) ORDER BY seq LIMIT ?)", conversation_id, size):
+                return True, []
+            ids = [r["id"] for r in db.all("SELECT id FROM messages WHERE conversation_id = ? "
+                                           "ORDER BY seq LIMIT ?", conversation_id, size)]
+            if ids:
+                among = f"IN ({','.join('?' * len(ids))})"
+                shas = [r["sha256"] for r in db.all(
+                    f"SELECT sha256 FROM attachments WHERE message_id {among}", *ids)]
+                for table in ("attachments", "reply_events"):
+                    db.run(f"DELETE FROM {table} WHERE message_id {among}", *ids)
+                db.run(f"DELETE FROM messages WHERE id {among}", *ids)
+                return True, shas
+            db.run("DELETE FROM shares WHERE conversation_id = ?", conversation_id)
+            db.run("DELETE FROM conversations WHERE id = ?", conversation_id)
+            return False, []
 
     # -- read markers ---------------------------------------------------------------------------
 

@@ -34,6 +34,11 @@ class Leases(Repository):
             "SELECT l.message_id FROM reply_leases l LEFT JOIN workers w ON w.id = l.worker"
             " WHERE w.seen_at IS NULL OR w.seen_at < ?", seen_before)]
 
+    def live(self, seen_since: float) -> set[str]:
+        """The workers that have beaten since `seen_since`."""
+        return {r["id"] for r in self.db.all("SELECT id FROM workers WHERE seen_at >= ?",
+                                             seen_since)}
+
     def forget_workers(self, seen_before: float) -> None:
         with self.db.transaction():
             self.db.run("DELETE FROM workers WHERE seen_at < ?", seen_before)

@@ -61,10 +61,11 @@ class Messages(Repository):
         return self.db.pages("SELECT seq, content, created_at FROM messages "
                              "WHERE conversation_id = ?", [conversation_id], size)
 
-    def public_pages(self, conversation_id: str, up_to: int) -> AsyncIterator[list[dict[str, Any]]]:
-        """What a share's snapshot holds of each message up to seq `up_to`, a page per query."""
+    def public_pages(self, conversation_id: str, up_to: int, size: int
+                     ) -> AsyncIterator[list[dict[str, Any]]]:
+        """What a share's snapshot holds of each message up to seq `up_to`, `size` per query."""
         return self.db.pages(_PUBLIC + "WHERE conversation_id = ? AND seq <= ?",
-                             [conversation_id, up_to])
+                             [conversation_id, up_to], size)
 
     def public_first(self, conversation_id: str, most: int) -> list[dict[str, Any]]:
         """As `public_pages`, the first `most` messages in one query (fixtures, at start-up)."""

@@ -55,5 +55,23 @@ class Shares(Repository):
         return self.db.pages("SELECT seq, sha256s, message FROM share_messages "
                              "WHERE snapshot_id = ?", [snapshot_id], *args)
 
+    def snapshot_messages(self, snapshot_id: str, size: int
+                          ) -> AsyncIterator[list[dict[str, Any]]]:
+        """As `snapshot`, seq and message only (a public read has no use for the hashes)."""
+        return self.db.pages("SELECT seq, message FROM share_messages WHERE snapshot_id = ?",
+                             [snapshot_id], size)
+
     async def drop_snapshot(self, snapshot_id: str) -> None:
         await self.db.delete_all("share_messages", "snapshot_id = ?", [snapshot_id])
+
+    def drop_snapshot_now(self, snapshot_id: str) -> None:
+        """As `drop_snapshot`, for a thread of its own (recovery.py): no turns of a loop."""
+        while self.db.delete_some("share_messages", "snapshot_id = ?", [snapshot_id]):
+            pass
+
+    def unreferenced_snapshots(self) -> list[str]:
+        """Snapshots no share refers to: being written, being dropped, or left half-written
+        or half-dropped by a process that stopped."""
+        return [r["snapshot_id"] for r in self.db.all(
+            "SELECT DISTINCT snapshot_id FROM share_messages s WHERE NOT EXISTS "
+            "(SELECT 1 FROM shares h WHERE h.snapshot_id = s.snapshot_id)")]

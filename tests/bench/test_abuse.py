@@ -24,7 +24,8 @@ def test_abuse_scenario_reports_every_figure(tmp_path):
     port = free_port()
     with Server("reference", reference_command(port, tmp_path / "abuse.db"), port, _logs_in) as server:
         figures = measure_abuse(server.base_url, login(server.base_url), connections=4, seconds=1,
-                                server_pid=server.process.pid, long_messages=20)
+                                server_pid=server.process.pid, long_messages=20,
+                                other_token=login(server.base_url, "bob"))
     for kind in INVALID_BODIES:
         f = figures["invalid_1mib"][kind]
         assert f["count"] >= 1 and set(f["statuses"]) <= {"413", "422"}, f

@@ -46,13 +46,20 @@ def test_the_scan_from_each_at_sign_finds_what_the_expression_finds(text):
 
 
 @pytest.mark.parametrize("name", [*ADVERSARIAL, "bench"])
-def test_a_32000_character_message_is_anonymised_in_milliseconds(name):
-    # "bench": the abuse scenario's message (chat_contract/bench/abuse.py).
+def test_a_32000_character_message_costs_what_a_plain_one_does(name):
+    # "bench": the abuse scenario's message (chat_contract/bench/abuse.py). Not a time limit (a
+    # loaded machine would fail it): the hostile text against a plain one of the same length,
+    # taking turns, best of five each. Backtracking would make it hundreds of times slower.
     text = ADVERSARIAL.get(name) or " write to ann@example.com or call +33 1 23 45 67 89".rjust(LIMIT, "a")
     assert len(text) <= LIMIT
-    started = time.perf_counter()
-    anonymize(text, {})
-    assert time.perf_counter() - started < 0.1, name
+    plain = ("lorem ipsum " * (len(text) // 12 + 1))[:len(text)]
+    best = {text: float("inf"), plain: float("inf")}
+    for _ in range(5):
+        for sample in (text, plain):
+            started = time.perf_counter()
+            anonymize(sample, {})
+            best[sample] = min(best[sample], time.perf_counter() - started)
+    assert best[text] < 20 * best[plain] + 0.005, (name, best[text], best[plain])
 
 
 def test_placeholders_are_stable():

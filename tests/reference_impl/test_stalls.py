@@ -107,3 +107,25 @@ def test_sharing_reading_and_cloning_a_long_conversation_let_others_through(make
 
 def _fixture_snapshot_rows(api) -> int:
     return api.state.store.one("SELECT sum(message_count) AS n FROM shares")["n"] or 0
+
+
+def test_deleting_a_long_conversation_lets_others_through(make_api, run):
+    async def go():
+        api = await (await make_api()).login()
+        cid = await _long_conversation(api)
+        r = await api.call("PUT", f"/api/v1/conversations/{cid}/share", json={})
+        share_id = r.json()["id"]
+        answered, r = await _answered_meanwhile(
+            api, api.call("DELETE", f"/api/v1/conversations/{cid}"))
+        assert r.status_code == 204
+        _sliced(answered)
+        assert (await api.call("GET", f"/api/v1/conversations/{cid}")).status_code == 404
+        assert (await api.call("GET", f"/api/v1/public/shares/{share_id}",
+                               token=None)).status_code == 404
+        store = api.state.store
+        assert store.one("SELECT count(*) AS n FROM messages WHERE conversation_id = ?",
+                         cid)["n"] == 0
+        assert store.one("SELECT count(*) AS n FROM conversations WHERE id = ?", cid)["n"] == 0
+        assert store.one("SELECT count(*) AS n FROM share_messages")["n"] == \
+            _fixture_snapshot_rows(api)
+    run(go(), timeout=300)
