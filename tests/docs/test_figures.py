@@ -151,6 +151,13 @@ def test_benchmark_table_matches_bench_json():
     abuse = figures["abuse"]
     assert (f"reads (8 connections) keep a p99 of {abuse['reads_under_abuse']['p99_ms']:.1f} ms "
             f"against {abuse['reads_alone']['p99_ms']:.1f} ms alone") in README
+    heavy = ", ".join(f"{case.replace('_', ' ')} {c['ratio_p99']:.2f}x" for case, c in abuse["heavy"].items())
+    assert f"other clients' p99 over their p99 alone: {heavy}." in " ".join(README.split())
+    base, postgres = figures["baseline"], figures["postgres_vs_sqlite"]
+    assert (f"This revision against {base['revision']}, throughput side by side: list {base['ratio']['list']:.2f}x, "
+            f"get {base['ratio']['get']:.2f}x, create {base['ratio']['create']:.2f}x") in " ".join(README.split())
+    assert (f"list {postgres['list']:.2f}x, get {postgres['get']:.2f}x, create {postgres['create']:.2f}x"
+            in " ".join(README.split()))
     cost, micro = figures["access_log_cost"], figures["validation_us"]
     assert (f"the access log changed throughput by {cost['list']:.0%} (list), {cost['get']:.0%} "
             f"(get) and {cost['create']:.0%} (create)") in README
