@@ -10,5 +10,5 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001
         return
     skip = pytest.mark.skip(reason="the deep runs take hours: tox -e deep (CHAT_CONTRACT_DEEP=1) runs them")
     for item in items:
-        if "deep" in item.keywords:
+        if item.get_closest_marker("deep") is not None:  # the marker, not a test id that says "deep"
             item.add_marker(skip)

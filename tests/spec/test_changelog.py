@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from chat_contract.releases import Changelog, release_problems, slug
+from chat_contract.releases import Changelog, latest_release, release_problems, slug
 from chat_contract.resources import spec_dir
 from tests.diff.edits import apply_edit, load_edits
 
@@ -52,7 +52,7 @@ def _changelog(folder, version: str, group: str) -> None:
 
 
 def _release_of(folder) -> str:
-    return max((p.name for p in (folder / "releases").iterdir()), key=lambda v: tuple(map(int, v.split("."))))
+    return latest_release(folder)[0]
 
 
 def test_a_breaking_change_without_a_major_step_is_refused_with_the_way_out(spec_copy):
