@@ -16,8 +16,9 @@ every reader waited on keep-alives until the whole server restarted. Now:
 Work done in slices, a transaction each, is finished or undone the same way when its process
 stops half-way (kill -9): a share's snapshot no share refers to, written by a process that is
 not beating, is dropped (it was being written or dropped); a conversation whose delete a dead
-process started is deleted to the end. The process is named in the work (the snapshot's id, the
-deleted conversation's owner: `Store.writer`, this heartbeat's name).
+process started is deleted to the end, and so is a clone a dead process was copying. The process
+is named in the work (the snapshot's id, the held conversation's owner: `Store.writer`, this
+heartbeat's name).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Recovery:
         for snapshot_id in self.store.shares.unreferenced_snapshots():
             if snapshot_writer(snapshot_id) not in live:
                 self.store.shares.drop_snapshot_now(snapshot_id)
-        for conv in self.store.conversations.being_deleted():
+        for conv in self.store.conversations.held():
             if conv["writer"] not in live:
                 self._erase(conv["id"])
 

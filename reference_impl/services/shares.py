@@ -213,13 +213,19 @@ async def public(store: Store, share_id: str) -> list[bytes]:
 async def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
     """A new conversation of the user's, copied from the snapshot a page per transaction.
 
-    The conversation row comes last: until then no request can reach its messages (every read
-    goes through the conversation's owner), so the clone appears whole or not at all.
+    The conversation is held by this process (nobody's) until the copy is whole, then handed to
+    the user in one transaction, so the clone appears whole or not at all; if the copy fails it
+    is erased, and if the process stops half-way the sweep of a live one erases it (recovery.py).
     """
     row, pages = await _read(store, share_id)
     stamp = now()
     conv_id = new_id()
     new_ids: dict[str, str] = {}
+    with store.transaction():
+        store.conversations.add_held({
+            "id": conv_id, "title": row["title"], "status": "active", "chatbot_id": None,
+            "model": None, "metadata": {}, "is_anonymized": 0, "mapping": {},
+            "created_at": stamp, "updated_at": stamp}, store.writer)
     try:
         for rows in pages:
             with store.transaction():
@@ -244,11 +250,8 @@ async def clone(store: Store, user_id: str, share_id: str) -> dict[str, Any]:
                                 "created_at": stamp})
             await next_turn()
         with store.transaction():
-            store.conversations.add({
-                "id": conv_id, "user_id": user_id, "title": row["title"], "status": "active",
-                "chatbot_id": None, "model": None, "metadata": {}, "is_anonymized": 0,
-                "mapping": {}, "created_at": stamp, "updated_at": stamp})
+            store.conversations.hand_over(conv_id, user_id)
     except BaseException:
-        await store.messages.delete_conversation(conv_id)
+        await conversations.erase(store, conv_id)
         raise
     return conversations.get(store, user_id, conv_id)

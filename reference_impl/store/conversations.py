@@ -24,10 +24,12 @@ SUMMARY = (
 )
 
 
-# A conversation being deleted belongs to no user: its user_id is DELETING + the writer's name
-# (found by its first characters: a range of text would depend on PostgreSQL's collation).
-DELETING = "deleting:"
-_IS_DELETING = f"substr(user_id, 1, {len(DELETING)}) = '{DELETING}'"
+# A conversation held by the process working on it, a slice per transaction (being deleted, or a
+# clone being copied), belongs to no user: its user_id is HELD + the writer's name (found by its
+# first characters: a range of text would depend on PostgreSQL's collation). If the writer
+# stops, the sweep erases it (recovery.py). The prefix's name is older than clones.
+HELD = "deleting:"
+_IS_HELD = f"substr(user_id, 1, {len(HELD)}) = '{HELD}'"
 
 
 class Conversations(Repository):
@@ -36,8 +38,8 @@ class Conversations(Repository):
                            conversation_id, user_id)
 
     def by_id(self, conversation_id: str) -> dict[str, Any] | None:
-        """The conversation, unless it is being deleted."""
-        return self.db.one(f"SELECT * FROM conversations WHERE id = ? AND NOT {_IS_DELETING}",
+        """The conversation, unless a writer holds it (being deleted or copied)."""
+        return self.db.one(f"SELECT * FROM conversations WHERE id = ? AND NOT {_IS_HELD}",
                            conversation_id)
 
     def summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
@@ -73,6 +75,15 @@ class Conversations(Repository):
     def add(self, row: dict[str, Any], ignore: bool = False) -> None:
         self.db.insert("conversations", row, ignore=ignore)
 
+    def add_held(self, row: dict[str, Any], writer: str) -> None:
+        """A conversation being made a slice per transaction (a clone): nobody's until
+        `hand_over`; if `writer` stops first, the sweep erases it and what it holds."""
+        self.db.insert("conversations", {**row, "user_id": HELD + writer})
+
+    def hand_over(self, conversation_id: str, user_id: str) -> None:
+        """A conversation made by `add_held` becomes the user's, whole, in one transaction."""
+        self.db.run("UPDATE conversations SET user_id = ? WHERE id = ?", user_id, conversation_id)
+
     def change(self, conversation_id: str, changes: dict[str, Any]) -> None:
         self.db.update("conversations", conversation_id, changes)
 
@@ -92,18 +103,19 @@ class Conversations(Repository):
         (recovery.py)."""
         for cid in conversation_ids:
             self.db.run("UPDATE conversations SET user_id = ? WHERE id = ?",
-                        DELETING + writer, cid)
+                        HELD + writer, cid)
             self.db.run("UPDATE shares SET user_id = ?, expires_at = ? WHERE conversation_id = ?",
-                        DELETING + writer, past, cid)
+                        HELD + writer, past, cid)
             self.db.run("DELETE FROM read_markers WHERE conversation_id = ?", cid)
 
-    def being_deleted(self) -> list[dict[str, Any]]:
-        """id and writer of each conversation whose delete has started and not finished."""
-        return [{"id": r["id"], "writer": r["user_id"][len(DELETING):]} for r in self.db.all(
-            f"SELECT id, user_id FROM conversations WHERE {_IS_DELETING}")]
+    def held(self) -> list[dict[str, Any]]:
+        """id and writer of each conversation a writer holds: its delete or its copy has started
+        and not finished."""
+        return [{"id": r["id"], "writer": r["user_id"][len(HELD):]} for r in self.db.all(
+            f"SELECT id, user_id FROM conversations WHERE {_IS_HELD}")]
 
     def erase_slice(self, conversation_id: str, size: int) -> tuple[bool, list[str]]:
-        """One transaction of a started delete: `size` rows of its shares' snapshots, or else
+        """One transaction of a started delete (or an unfinished copy's undoing): `size` rows of its shares' snapshots, or else
         `size` messages with their attachments and reply events, or else the share and the
         conversation rows. Whether more is left, and the hashes of the attachments deleted
         (their bytes may now be unused)."""

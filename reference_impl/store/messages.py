@@ -93,10 +93,3 @@ class Messages(Repository):
         db.run("DELETE FROM reply_events WHERE message_id = ?", message_id)
         db.run("DELETE FROM messages WHERE id = ?", message_id)
         return shas
-
-    async def delete_conversation(self, conversation_id: str) -> None:
-        """Messages and attachments of a conversation that has no row (a clone that failed),
-        a slice per transaction."""
-        await self.db.delete_all("attachments", "message_id IN (SELECT id FROM messages WHERE "
-                                 "conversation_id = ?)", [conversation_id])
-        await self.db.delete_all("messages", "conversation_id = ?", [conversation_id])

@@ -1,6 +1,7 @@
 """Work done a slice per transaction, interrupted by a kill -9, is finished or undone by the
-next server (recovery.py; issue 18, #6): no share's snapshot rows are left orphaned, and a
-conversation whose delete had started is deleted to the end."""
+next server (recovery.py; issue 18, #6): no share's snapshot rows are left orphaned, a
+conversation whose delete had started is deleted to the end, and a clone half copied leaves no
+messages behind."""
 
 from __future__ import annotations
 
@@ -114,3 +115,32 @@ def test_a_delete_killed_half_way_is_finished_by_the_next_server(live_server, tm
              "(SELECT count(*) FROM conversations WHERE id = ?) + "
              f"(SELECT count(*) FROM shares WHERE conversation_id = ?) + ({_ORPHANED})",
              conv, conv, conv)
+
+
+# Messages of no user's conversation: of a clone being copied, or left by one that stopped.
+_UNOWNED_MESSAGES = ("SELECT count(*) FROM messages WHERE conversation_id NOT IN "
+                     "(SELECT id FROM conversations WHERE user_id NOT LIKE 'deleting:%')")
+
+
+def test_a_clone_killed_half_way_leaves_nothing(live_server, tmp_path):
+    db = str(tmp_path / "chat.db")
+    server = live_server("--db", db)
+    conv = _long_conversation(server, db)
+    with server.client() as client:
+        share = client.put(f"/api/v1/conversations/{conv}/share", json={}).json()["id"]
+        before = {c["id"] for c in client.get("/api/v1/conversations", params={"limit": 100}).json()["items"]}
+    started = _in_background(server, "POST", f"/api/v1/shares/{share}/clone")
+    # Half copied: some of the clone's messages are written, the copy is not finished.
+    _kill_when(server, db, started, _UNOWNED_MESSAGES)
+
+    again = live_server("--db", db)
+    with again.client() as client:  # the half-made clone was never anybody's
+        after = {c["id"] for c in client.get("/api/v1/conversations", params={"limit": 100}).json()["items"]}
+        assert after == before
+    _settles(db, f"SELECT ({_UNOWNED_MESSAGES}) + "
+             "(SELECT count(*) FROM conversations WHERE user_id LIKE 'deleting:%')")
+    with again.client() as client:  # and cloning works as before
+        r = client.post(f"/api/v1/shares/{share}/clone", timeout=120)
+        assert r.status_code == 201, r.text
+        clone = client.get(f"/api/v1/conversations/{r.json()['id']}/messages", params={"limit": 100})
+        assert clone.status_code == 200 and len(clone.json()["items"]) == 100
