@@ -62,7 +62,7 @@ from .mock.journal import Journal
 from .mock.layer import MockLayer
 from .mock.responder import PreferResponder
 from .mock.sessions import MAX_SESSIONS, SessionPool
-from .offload import HELPER_DEADLINE, HELPER_PER_CLIENT, HELPER_QUEUE, Offload
+from .offload import HELPER_DEADLINE, HELPER_PER_CLIENT, HELPER_QUEUE, HELPER_SHARE, Offload
 from .recovery import Recovery
 from .routing import ConnexionRoutes, MethodGuard, PathTable
 from .store import Store, is_postgres_url, open_store
@@ -97,6 +97,7 @@ class Settings:
     helper_deadline: float = HELPER_DEADLINE
     helper_queue: int = HELPER_QUEUE
     helper_per_client: int = HELPER_PER_CLIENT  # of those, one client's (user or peer) at once
+    helper_share: float = HELPER_SHARE  # of the helper's time, one client's over a few seconds
 
 
 @dataclass
@@ -315,7 +316,7 @@ def create_app(settings: Settings | None = None) -> tuple[ASGIApp, State]:
     state.fixture_users = seed.load(store, fixtures)
     validator = ContractValidator(contract)
     offload = Offload(validator, deadline=settings.helper_deadline, queue=settings.helper_queue,
-                      per_client=settings.helper_per_client)
+                      per_client=settings.helper_per_client, share=settings.helper_share)
     paths = PathTable(contract["paths"])
     presets = _presets(contract, paths, store)
     state.journal, state.sessions = _mock_state(state, store, fixtures, presets)

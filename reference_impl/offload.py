@@ -26,6 +26,13 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
   others' bodies wait behind at most those two. Its excess waits rather than being refused at
   once: refused at once, a flooder sent five times as many 1 MiB bodies, each read on the loop
   (py-spy), and the others' reads paid for it;
+- a client uses at most `share` of the helper's time over a few seconds (the helper's CPU
+  time, counted by the helper: `burst` seconds at once, then `share` of a second per second):
+  its next body waits, in its place, until its account is back within `burst`, or is refused
+  when that would pass `deadline`. Two places kept a flooder's bodies at the helper all the
+  time, and the helper's core, busy without a pause, raised everyone else's p99 2.4 times on
+  two cores (the bench's busy-helper case); a person's long messages spend a few milliseconds
+  of it each;
 - a body not validated within `deadline` seconds of its arrival (helper starting, queue and
   validation together): the helper is stuck (stopped, or runaway), so it is killed, the bodies
   waiting on it are refused too, and the next body starts a new one;
@@ -43,22 +50,25 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator
 
 from .contract import load_contract
-from .errors import ServiceUnavailable
+from .errors import ApiError, ServiceUnavailable
 from .validation import ContractValidator, OperationSpec, ParsedRequest
 
 __all__ = ["Offload", "OFFLOAD_BYTES", "HELPER_DEADLINE", "HELPER_QUEUE", "HELPER_PER_CLIENT",
-           "CLIENT_WAITING"]
+           "CLIENT_WAITING", "HELPER_SHARE", "HELPER_BURST"]
 
 OFFLOAD_BYTES = 8 * 1024
 HELPER_DEADLINE = 10.0  # seconds from a large body's arrival to its validation, at most
 HELPER_QUEUE = 8       # large bodies at the helper at once; one more is refused (503)
 HELPER_PER_CLIENT = 2  # of those, one client's at once; its next ones wait for its places
 CLIENT_WAITING = 6     # a client's bodies waiting for its places; one more is refused (503)
+HELPER_SHARE = 0.25    # of the helper's time, one client's over a few seconds
+HELPER_BURST = 1.0     # seconds of the helper's time one client may use at once
 
 _helper_validator: ContractValidator | None = None  # in the helper process only
 
@@ -78,10 +88,16 @@ def _ready() -> None:
     """A no-op: done once the helper has started and built its validator."""
 
 
-def _validate_in_helper(operation_id: str, *args: Any) -> ParsedRequest:
+def _validate_in_helper(operation_id: str, *args: Any) -> tuple[ParsedRequest | None, Any, float]:
+    """(the parsed request, None) or (None, the ApiError), and the helper's CPU seconds for it."""
     assert _helper_validator is not None
-    parsed = _helper_validator.validate(_helper_validator.operations[operation_id], *args)
-    return dataclasses.replace(parsed, raw_body=b"")  # the caller has the bytes already
+    started = time.thread_time()
+    try:
+        parsed = _helper_validator.validate(_helper_validator.operations[operation_id], *args)
+    except ApiError as error:
+        return None, error, time.thread_time() - started
+    # The caller has the bytes already.
+    return dataclasses.replace(parsed, raw_body=b""), None, time.thread_time() - started
 
 
 @contextlib.contextmanager
@@ -108,12 +124,44 @@ class HelperBusy(ServiceUnavailable):
                          "retry shortly")
 
 
+def _outcome(parsed: ParsedRequest | None, error: ApiError | None, seconds: float) -> ParsedRequest:
+    if error is not None:
+        raise error
+    assert parsed is not None
+    return parsed
+
+
+class _Accounts:
+    """Each client's debt of helper time: what it spent, paid back at `share` seconds per
+    second. Only clients in debt are held (a client's entry goes once it is paid back), so
+    there are at most as many as the helper's last few seconds of work had clients."""
+
+    def __init__(self, share: float, burst: float) -> None:
+        self.share, self.burst = share, burst
+        self._debt: dict[str, tuple[float, float]] = {}  # client -> (seconds owed, as of when)
+
+    def _owed(self, client: str, now: float) -> float:
+        owed, at = self._debt.get(client, (0.0, now))
+        return max(0.0, owed - (now - at) * self.share)
+
+    def wait(self, client: str) -> float:
+        """Seconds until the client may use the helper again (0: now)."""
+        return max(0.0, self._owed(client, time.monotonic()) - self.burst) / self.share
+
+    def charge(self, client: str, seconds: float) -> None:
+        now = time.monotonic()
+        self._debt[client] = (self._owed(client, now) + seconds, now)
+        if len(self._debt) > 64:  # drop the paid back (amortised: the dict at most doubles)
+            self._debt = {c: d for c, d in self._debt.items() if self._owed(c, now) > 0}
+
+
 class Offload:
     """`validate` as ContractValidator does it, in a helper process for large JSON bodies."""
 
     def __init__(self, validator: ContractValidator, *, deadline: float = HELPER_DEADLINE,
                  queue: int = HELPER_QUEUE, per_client: int = HELPER_PER_CLIENT,
-                 client_waiting: int = CLIENT_WAITING) -> None:
+                 client_waiting: int = CLIENT_WAITING, share: float = HELPER_SHARE,
+                 burst: float = HELPER_BURST) -> None:
         self.validator = validator
         self.deadline = deadline
         self.queue = queue
@@ -121,6 +169,7 @@ class Offload:
         # Each client's bodies at the helper or waiting for one of its places, and its places.
         self._of_client: collections.Counter[str] = collections.Counter()
         self._places: dict[str, asyncio.Semaphore] = {}
+        self._accounts = _Accounts(share, burst)
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
@@ -135,19 +184,28 @@ class Offload:
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
         if client is None:
-            return await self._at_the_helper(op, args, body)
+            return _outcome(*await self._at_the_helper(op, args, body))
         if self._of_client[client] >= self.per_client + self.client_waiting:
             raise HelperBusy("too many of this client's at once")
         self._of_client[client] += 1
         places = self._places.setdefault(client, asyncio.Semaphore(self.per_client))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline
         try:
             try:
-                async with asyncio.timeout(self.deadline):
+                async with asyncio.timeout_at(deadline):
                     await places.acquire()  # behind this client's own bodies, in order
             except TimeoutError:
                 raise HelperBusy("this client's earlier bodies took too long") from None
             try:
-                return await self._at_the_helper(op, args, body)
+                wait = self._accounts.wait(client)
+                if loop.time() + wait > deadline:
+                    raise HelperBusy("this client has used its share of the helper's time")
+                if wait:
+                    await asyncio.sleep(wait)
+                parsed, error, seconds = await self._at_the_helper(op, args, body)
+                self._accounts.charge(client, seconds)  # a refused body's time counts too
+                return _outcome(parsed, error, seconds)
             finally:
                 places.release()
         finally:
@@ -155,7 +213,9 @@ class Offload:
             if not self._of_client[client]:  # nobody waits on its places
                 del self._of_client[client], self._places[client]
 
-    async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes) -> ParsedRequest:
+    async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes
+                             ) -> tuple[ParsedRequest | None, ApiError | None, float]:
+        """The parsed request or its ApiError, and the helper's CPU seconds for it."""
         if self._at_helper >= self.queue:
             raise HelperBusy("too many at once")
         self._at_helper += 1
@@ -168,7 +228,7 @@ class Offload:
                     # Killed while this body waited for it to start (another body's deadline):
                     # the pool takes no more work (submitting raised RuntimeError: a 500).
                     raise BrokenProcessPool("the helper was replaced")
-                parsed = await asyncio.get_running_loop().run_in_executor(
+                parsed, error, seconds = await asyncio.get_running_loop().run_in_executor(
                     pool, _validate_in_helper, op.operation_id, *args)
         except TimeoutError:
             self._kill(pool)  # stopped or runaway: whatever waits on it is refused too
@@ -178,7 +238,9 @@ class Offload:
             raise HelperBusy("the helper stopped") from None
         finally:
             self._at_helper -= 1
-        return dataclasses.replace(parsed, raw_body=body)
+        if parsed is not None:
+            parsed = dataclasses.replace(parsed, raw_body=body)
+        return parsed, error, seconds
 
     def _helper(self) -> tuple[ProcessPoolExecutor, Future]:
         with self._lock:

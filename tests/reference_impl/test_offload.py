@@ -177,6 +177,45 @@ def test_one_client_holds_at_most_its_share_of_the_helper(make_api, run):
     run(go())
 
 
+def test_a_client_past_its_share_of_the_helpers_time_is_refused_and_others_are_not(make_api, run):
+    """A client that has used the helper's time beyond its share waits for its account to
+    come back; a wait past the deadline is refused at once, and another user's body goes
+    straight to the helper (issue 18, #6: a flooder kept the helper's core busy without a
+    pause, and everyone's reads paid for it)."""
+    async def go():
+        alice = await (await make_api(helper_deadline=60, helper_share=0.01)).login()
+        bob = await alice.login("bob")
+        offload = _offload(alice)
+        await offload.start()
+        assert (await _post_huge(alice)).status_code == 422  # within its burst
+        offload._accounts.charge(_user_id(alice), 2.0)  # as if it had sent many more
+        r = await _post_huge(alice)  # 100 s of waiting for its account: past the deadline
+        assert (r.status_code, r.headers["Retry-After"]) == (503, "1")
+        assert "share of the helper's time" in r.json()["detail"]
+        assert (await _post_huge(bob)).status_code == 422
+    run(go())
+
+
+def test_a_clients_account_of_helper_time_is_paid_back_at_its_share(monkeypatch):
+    from reference_impl import offload
+
+    clock = [100.0]
+    monkeypatch.setattr(offload.time, "monotonic", lambda: clock[0])
+    accounts = offload._Accounts(share=0.25, burst=1.0)
+    accounts.charge("a", 0.5)
+    assert accounts.wait("a") == 0  # within the burst
+    accounts.charge("a", 1.5)  # 2 s owed: 1 s past the burst, paid back at 0.25 s per second
+    assert accounts.wait("a") == pytest.approx(4.0) and accounts.wait("b") == 0
+    clock[0] += 3.0
+    assert accounts.wait("a") == pytest.approx(1.0)
+    clock[0] += 10.0
+    assert accounts.wait("a") == 0
+    for n in range(100):  # paid back accounts are dropped: no entry per client for good
+        accounts.charge(f"c{n}", 0.1)
+        clock[0] += 1.0
+    assert len(accounts._debt) <= 65
+
+
 def _user_id(api) -> str:
     return api.state.store.accounts.token_user(api.token)["id"]
 
