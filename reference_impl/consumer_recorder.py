@@ -8,7 +8,10 @@ header when it sends one, else by its `X-Mock-Session`, else by its `Origin`, el
 
 Costs are bounded per request whatever it carries: at most REQUEST_BYTES of a request body and
 RESPONSE_BYTES of a response body are looked at, field paths are bounded in depth and number
-(consumer_profile.py), and at most MAX_CONSUMERS profiles are kept.
+(consumer_profile.py), and at most MAX_CONSUMERS profiles are kept. A new profile is started
+only by a successful (2xx) answer: every operation of the contract answers one only to a request
+with a credential (a token; a password for sign-in; a share link for a public share), so
+requests without credentials cannot take the places of the frontends that sign in.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ class ConsumerRecorder:
         with self._lock:
             profile = self.profiles.get(consumer)
             if profile is None:
-                if len(self.profiles) >= MAX_CONSUMERS:
+                if not 200 <= status < 300 or len(self.profiles) >= MAX_CONSUMERS:
                     return
                 profile = self.profiles[consumer] = ConsumerProfile(consumer, identified_by, dict(self.identity))
             before = profile.as_dict()

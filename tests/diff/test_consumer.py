@@ -146,6 +146,25 @@ def test_a_hostile_body_cannot_grow_a_profile_without_bound():
     assert len(found) == MAX_FIELDS
 
 
+def test_requests_without_credentials_start_no_profile(tmp_path):
+    """Answers of 401 and 404 to unknown frontends take none of the 32 places; a frontend that
+    signs in still gets its profile."""
+    from reference_impl.consumer_recorder import MAX_CONSUMERS
+
+    app, _ = create_app(Settings(token_delay=0))
+    with serving(with_consumer_profiles(app, str(tmp_path))) as port, \
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        for n in range(MAX_CONSUMERS + 5):
+            headers = {"X-Consumer": f"intruder-{n}"}
+            assert client.get("/api/v1/conversations", headers=headers).status_code == 401
+            assert client.get("/api/v1/public/shares/" + "A" * 22, headers=headers).status_code == 404
+            assert client.post("/api/v1/auth/token", headers=headers,
+                               data={"username": f"nobody-{n}", "password": "wrong"}).status_code == 401
+        assert client.post("/api/v1/auth/token", headers={"X-Consumer": CONSUMER},
+                           data={"username": "alice", "password": "alice-dev-password"}).status_code == 200
+    assert [p.name for p in tmp_path.glob("*.yaml")] == [f"{CONSUMER}.yaml"]
+
+
 def test_serve_records_profiles_in_one_process_only(tmp_path, capsys):
     from reference_impl.cli import main as serve_main
 
