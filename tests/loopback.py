@@ -21,7 +21,7 @@ import uvicorn
 
 __all__ = ["serving", "Decoy", "raw_request", "RawResponse"]
 
-START_TIMEOUT = 30.0  # seconds; generous for a loaded machine
+START_TIMEOUT = 180.0  # seconds; a guard against a server that never starts (a start under heavy load took over 30 s)
 
 
 def free_port() -> int:

@@ -66,6 +66,6 @@ def test_other_requests_are_answered_while_a_large_body_is_validated(run):
         assert answered_meanwhile >= 1
         await proxy.client.aclose()
     try:
-        run(go(), timeout=120)
+        run(go(), timeout=600)
     finally:
         proxy.offload.close()

@@ -153,10 +153,12 @@ def make_api(tmp_path) -> Callable[..., Any]:
 
 @pytest.fixture
 def run():
-    """Run a coroutine to completion with a timeout (tests stay plain functions)."""
+    """Run a coroutine to completion with a timeout (tests stay plain functions). The timeout
+    is a guard against a hang, not a speed bound: 4,000 in-process requests took over a
+    minute while other work loaded both cores."""
     import asyncio
 
-    def runner(coro, timeout: float = 60):
+    def runner(coro, timeout: float = 600):
         return asyncio.run(asyncio.wait_for(coro, timeout))
     return runner
 

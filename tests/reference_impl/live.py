@@ -18,7 +18,7 @@ import httpx
 
 __all__ = ["LiveServer", "serve", "command", "login"]
 
-START_TIMEOUT = 30.0  # seconds; a generous bound for a slow CI machine
+START_TIMEOUT = 180.0  # seconds; a guard against a server that never starts (a start under heavy load took over 30 s)
 
 
 def command(name: str, module: str) -> list[str]:
