@@ -39,6 +39,13 @@ def _long_conversation(server, db) -> str:
     return conv
 
 
+def _shared_long_conversation(server, db) -> tuple[str, str]:
+    """A conversation of MESSAGES messages of 16 KB, and its share link."""
+    conv = _long_conversation(server, db)
+    with server.client() as client:
+        return conv, client.put(f"/api/v1/conversations/{conv}/share", json={}).json()["id"]
+
+
 def _kill_when(server, db, started, sql: str, *args) -> None:
     """SIGKILL the server as soon as `sql` finds its work half done (a row with n > 0)."""
     with sqlite3.connect(db, timeout=30) as conn:
@@ -95,9 +102,7 @@ def test_a_share_killed_half_way_leaves_no_snapshot_rows(live_server, tmp_path):
 def test_a_delete_killed_half_way_is_finished_by_the_next_server(live_server, tmp_path):
     db = str(tmp_path / "chat.db")
     server = live_server("--db", db)
-    conv = _long_conversation(server, db)
-    with server.client() as client:
-        share = client.put(f"/api/v1/conversations/{conv}/share", json={}).json()["id"]
+    conv, share = _shared_long_conversation(server, db)
     started = _in_background(server, "DELETE", f"/api/v1/conversations/{conv}")
     # Half done: the conversation left its owner (the request would answer 204) and some of
     # its messages are still there.
@@ -125,9 +130,8 @@ _UNOWNED_MESSAGES = ("SELECT count(*) FROM messages WHERE conversation_id NOT IN
 def test_a_clone_killed_half_way_leaves_nothing(live_server, tmp_path):
     db = str(tmp_path / "chat.db")
     server = live_server("--db", db)
-    conv = _long_conversation(server, db)
+    conv, share = _shared_long_conversation(server, db)
     with server.client() as client:
-        share = client.put(f"/api/v1/conversations/{conv}/share", json={}).json()["id"]
         before = {c["id"] for c in client.get("/api/v1/conversations", params={"limit": 100}).json()["items"]}
     started = _in_background(server, "POST", f"/api/v1/shares/{share}/clone")
     # Half copied: some of the clone's messages are written, the copy is not finished.
