@@ -88,16 +88,17 @@ def _ready() -> None:
     """A no-op: done once the helper has started and built its validator."""
 
 
-def _validate_in_helper(operation_id: str, *args: Any) -> tuple[ParsedRequest | None, Any, float]:
-    """(the parsed request, None) or (None, the ApiError), and the helper's CPU seconds for it."""
+def _validate_in_helper(operation_id: str, *args: Any) -> tuple[ParsedRequest | ApiError, float]:
+    """The parsed request or its ApiError (returned, not raised: the time comes back too), and
+    the helper's CPU seconds for it."""
     assert _helper_validator is not None
     started = time.thread_time()
     try:
         parsed = _helper_validator.validate(_helper_validator.operations[operation_id], *args)
     except ApiError as error:
-        return None, error, time.thread_time() - started
+        return error, time.thread_time() - started
     # The caller has the bytes already.
-    return dataclasses.replace(parsed, raw_body=b""), None, time.thread_time() - started
+    return dataclasses.replace(parsed, raw_body=b""), time.thread_time() - started
 
 
 @contextlib.contextmanager
@@ -124,11 +125,10 @@ class HelperBusy(ServiceUnavailable):
                          "retry shortly")
 
 
-def _outcome(parsed: ParsedRequest | None, error: ApiError | None, seconds: float) -> ParsedRequest:
-    if error is not None:
-        raise error
-    assert parsed is not None
-    return parsed
+def _parsed(outcome: ParsedRequest | ApiError) -> ParsedRequest:
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
 
 
 class _Accounts:
@@ -139,6 +139,7 @@ class _Accounts:
     def __init__(self, share: float, burst: float) -> None:
         self.share, self.burst = share, burst
         self._debt: dict[str, tuple[float, float]] = {}  # client -> (seconds owed, as of when)
+        self._prune_at = 64  # entries at which the paid back are dropped
 
     def _owed(self, client: str, now: float) -> float:
         owed, at = self._debt.get(client, (0.0, now))
@@ -151,8 +152,10 @@ class _Accounts:
     def charge(self, client: str, seconds: float) -> None:
         now = time.monotonic()
         self._debt[client] = (self._owed(client, now) + seconds, now)
-        if len(self._debt) > 64:  # drop the paid back (amortised: the dict at most doubles)
+        if len(self._debt) > self._prune_at:
             self._debt = {c: d for c, d in self._debt.items() if self._owed(c, now) > 0}
+            # Twice what is left, so the next pruning is as many charges away (amortised O(1)).
+            self._prune_at = max(64, 2 * len(self._debt))
 
 
 class Offload:
@@ -184,7 +187,7 @@ class Offload:
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
         if client is None:
-            return _outcome(*await self._at_the_helper(op, args, body))
+            return _parsed((await self._at_the_helper(op, args, body))[0])
         if self._of_client[client] >= self.per_client + self.client_waiting:
             raise HelperBusy("too many of this client's at once")
         self._of_client[client] += 1
@@ -203,9 +206,9 @@ class Offload:
                     raise HelperBusy("this client has used its share of the helper's time")
                 if wait:
                     await asyncio.sleep(wait)
-                parsed, error, seconds = await self._at_the_helper(op, args, body)
+                outcome, seconds = await self._at_the_helper(op, args, body)
                 self._accounts.charge(client, seconds)  # a refused body's time counts too
-                return _outcome(parsed, error, seconds)
+                return _parsed(outcome)
             finally:
                 places.release()
         finally:
@@ -214,7 +217,7 @@ class Offload:
                 del self._of_client[client], self._places[client]
 
     async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes
-                             ) -> tuple[ParsedRequest | None, ApiError | None, float]:
+                             ) -> tuple[ParsedRequest | ApiError, float]:
         """The parsed request or its ApiError, and the helper's CPU seconds for it."""
         if self._at_helper >= self.queue:
             raise HelperBusy("too many at once")
@@ -228,7 +231,7 @@ class Offload:
                     # Killed while this body waited for it to start (another body's deadline):
                     # the pool takes no more work (submitting raised RuntimeError: a 500).
                     raise BrokenProcessPool("the helper was replaced")
-                parsed, error, seconds = await asyncio.get_running_loop().run_in_executor(
+                outcome, seconds = await asyncio.get_running_loop().run_in_executor(
                     pool, _validate_in_helper, op.operation_id, *args)
         except TimeoutError:
             self._kill(pool)  # stopped or runaway: whatever waits on it is refused too
@@ -238,9 +241,9 @@ class Offload:
             raise HelperBusy("the helper stopped") from None
         finally:
             self._at_helper -= 1
-        if parsed is not None:
-            parsed = dataclasses.replace(parsed, raw_body=body)
-        return parsed, error, seconds
+        if isinstance(outcome, ParsedRequest):
+            outcome = dataclasses.replace(outcome, raw_body=body)
+        return outcome, seconds
 
     def _helper(self) -> tuple[ProcessPoolExecutor, Future]:
         with self._lock:

@@ -115,9 +115,9 @@ class Conversations(Repository):
             f"SELECT id, user_id FROM conversations WHERE {_IS_HELD}")]
 
     def erase_slice(self, conversation_id: str, size: int) -> tuple[bool, list[str]]:
-        """One transaction of a started delete (or an unfinished copy's undoing): `size` rows of its shares' snapshots, or else
-        `size` messages with their attachments and reply events, or else the share and the
-        conversation rows. Whether more is left, and the hashes of the attachments deleted
+        """One transaction of a started delete (or of undoing an unfinished copy): `size` rows
+        of its shares' snapshots, or else `size` messages with their attachments and reply
+        events, or else the share and the conversation rows. Whether more is left, and the hashes of the attachments deleted
         (their bytes may now be unused)."""
         db = self.db
         with db.transaction():
