@@ -288,6 +288,7 @@ def measure_abuse_scenario(tmp: Path, args: argparse.Namespace, seconds: float) 
                                 connections=min(args.connections, 8), seconds=seconds,
                                 server_pid=server.process.pid,
                                 long_messages=200 if args.quick else 2000,
+                                rounds=1 if args.quick else 3,
                                 other_token=login(server.base_url, "bob"))
     _progress(f"abuse: reads p99 {figures['reads_alone']['p99_ms']:.1f} ms alone, "
               f"{figures['reads_under_abuse']['p99_ms']:.1f} ms under abuse; heavy cases "

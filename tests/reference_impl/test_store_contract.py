@@ -92,6 +92,19 @@ def test_any_text_reads_back_exactly(store, text: str) -> None:
     assert (got["title"], got["metadata"]) == (text, {"k": text})
 
 
+@pytest.mark.parametrize("text", ["\x00" * 300, "é\x00" * 150, "a" * 199 + "€" * 3, "😀" * 201])
+def test_the_list_previews_the_last_message_s_first_200_characters(store, text: str) -> None:
+    """The preview is cut by the store (a list row never carries a whole long message)."""
+    alice = _alice(store)
+    conv = _conversation(store, alice, "preview")
+    messages.create(store, alice, conv["id"], {"content": "first"})
+    messages.create(store, alice, conv["id"], {"content": text})
+    listed = conversations.list_page(store, alice, 100, None)["items"]
+    previews = {c["id"]: c["last_message_preview"] for c in listed}
+    assert previews[conv["id"]] == text[:200]
+    assert conversations.get(store, alice, conv["id"])["last_message_preview"] == text[:200]
+
+
 def test_search_folds_ascii_letters_only_and_finds_a_nul(store) -> None:
     alice = _alice(store)
     ids = {name: _conversation(store, alice, name)["id"]
