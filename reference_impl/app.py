@@ -92,8 +92,9 @@ class Settings:
     # The Host names answered (hosts.py; None: any); serve adds --host, --cors-origin and
     # --allowed-host.
     allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS
-    # Large JSON bodies (offload.py): seconds each may take at the helper, and how many may be
-    # there at once, before a 503.
+    # Large JSON bodies (offload.py): seconds from a body's arrival to its answer (and that the
+    # helper may go without finishing one before it is replaced), and how many may be there at
+    # once, before a 503.
     helper_deadline: float = HELPER_DEADLINE
     helper_queue: int = HELPER_QUEUE
     helper_per_client: int = HELPER_PER_CLIENT  # of those, one client's (user or peer) at once

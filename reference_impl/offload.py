@@ -33,9 +33,13 @@ a kill -9 of the helper that stalled everyone for seconds); it is refused with t
   time, and the helper's core, busy without a pause, raised everyone else's p99 2.4 times on
   two cores (the bench's busy-helper case); a person's long messages spend a few milliseconds
   of it each;
-- a body not validated within `deadline` seconds of its arrival (helper starting, queue and
-  validation together): the helper is stuck (stopped, or runaway), so it is killed, the bodies
-  waiting on it are refused too, and the next body starts a new one;
+- a body not answered within `deadline` seconds of its arrival, whatever it waited for (its
+  places, its share, the helper starting, the bodies before it, its validation), is refused
+  (the client's wait and the helper's once had a window each: up to twice the deadline);
+- a helper that has had bodies and finished none for `deadline` seconds is stuck (stopped, or
+  runaway): a watchdog kills it, the bodies it held are refused too, and the next body starts
+  a new one. A body whose time is up is not reason enough: the helper may be busy with others
+  before it;
 - the helper died (killed, out of memory): the bodies it held are refused, the next body starts
   a new one.
 """
@@ -117,6 +121,12 @@ def _helper_ignores_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback, *args: Any) -> None:
+    """`callback(*args)` on the loop's thread, from another one (unless the loop is closed)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
+
+
 class HelperBusy(ServiceUnavailable):
     """A large body the helper cannot take now: the contract's 503, with Retry-After."""
 
@@ -176,24 +186,30 @@ class Offload:
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future | None = None  # done when the helper is ready
         self._lock = threading.Lock()
-        self._at_helper = 0  # large bodies sent to the helper and not answered yet
+        # The current helper's bodies: waiting for it to start, or sent and not finished there
+        # (a body given up on still counts until the helper is done with it), and since when
+        # it has finished none while it had some (None: it has none).
+        self._at_helper = 0
+        self._busy_since: float | None = None
+        self._watchdog: asyncio.Task | None = None
 
     async def validate(self, op: OperationSpec, path_params: dict[str, str], query_string: bytes,
                        headers: dict[str, str], cookies: dict[str, str], media_type: str | None,
                        body: bytes, form: dict[str, Any] | None = None, *,
                        client: str | None = None) -> ParsedRequest:
-        """`client`: who sent the body (None: bound by `queue` alone)."""
+        """`client`: who sent the body (None: bound by `queue` alone). Answered within
+        `deadline` seconds of the call, whatever it waited for."""
         args = (path_params, query_string, headers, cookies, media_type, body)
         if form is not None or media_type != "application/json" or len(body) <= OFFLOAD_BYTES:
             return self.validator.validate(op, *args, form)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline
         if client is None:
-            return _parsed((await self._at_the_helper(op, args, body))[0])
+            return _parsed((await self._at_the_helper(op, args, body, deadline))[0])
         if self._of_client[client] >= self.per_client + self.client_waiting:
             raise HelperBusy("too many of this client's at once")
         self._of_client[client] += 1
         places = self._places.setdefault(client, asyncio.Semaphore(self.per_client))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.deadline
         try:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -206,7 +222,7 @@ class Offload:
                     raise HelperBusy("this client has used its share of the helper's time")
                 if wait:
                     await asyncio.sleep(wait)
-                outcome, seconds = await self._at_the_helper(op, args, body)
+                outcome, seconds = await self._at_the_helper(op, args, body, deadline)
                 self._accounts.charge(client, seconds)  # a refused body's time counts too
                 return _parsed(outcome)
             finally:
@@ -216,34 +232,60 @@ class Offload:
             if not self._of_client[client]:  # nobody waits on its places
                 del self._of_client[client], self._places[client]
 
-    async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes
+    async def _at_the_helper(self, op: OperationSpec, args: tuple, body: bytes, deadline: float
                              ) -> tuple[ParsedRequest | ApiError, float]:
-        """The parsed request or its ApiError, and the helper's CPU seconds for it."""
+        """The parsed request or its ApiError, and the helper's CPU seconds for it; refused
+        once the loop's clock passes `deadline`."""
         if self._at_helper >= self.queue:
             raise HelperBusy("too many at once")
-        self._at_helper += 1
+        loop = asyncio.get_running_loop()
         pool, started = self._helper()
+        self._at_helper += 1
+        if self._busy_since is None:
+            self._busy_since = loop.time()
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = loop.create_task(self._watch())
+        sent: Future | None = None
         try:
-            async with asyncio.timeout(self.deadline):
+            async with asyncio.timeout_at(deadline):
                 # Shielded: a body given up on must not cancel the start others wait for.
                 await asyncio.shield(asyncio.wrap_future(started))
                 if self._pool is not pool:
-                    # Killed while this body waited for it to start (another body's deadline):
-                    # the pool takes no more work (submitting raised RuntimeError: a 500).
+                    # Killed while this body waited for it to start (its watchdog): the pool
+                    # takes no more work (submitting raised RuntimeError: a 500).
                     raise BrokenProcessPool("the helper was replaced")
-                outcome, seconds = await asyncio.get_running_loop().run_in_executor(
-                    pool, _validate_in_helper, op.operation_id, *args)
+                sent = pool.submit(_validate_in_helper, op.operation_id, *args)
+                sent.add_done_callback(lambda _: _call_soon(loop, self._finished, pool))
+                outcome, seconds = await asyncio.wrap_future(sent)
         except TimeoutError:
-            self._kill(pool)  # stopped or runaway: whatever waits on it is refused too
-            raise HelperBusy("the helper missed its deadline") from None
+            # This body's time is up; the helper may still be working (on it, or before it):
+            # whether it is stuck is the watchdog's to judge, not one body's.
+            raise HelperBusy(f"not validated within {self.deadline:g} s") from None
         except BrokenProcessPool:  # the helper died (killed, out of memory): a new one next time
             self._forget(pool)
             raise HelperBusy("the helper stopped") from None
         finally:
-            self._at_helper -= 1
+            if sent is None:  # it never reached the helper
+                self._finished(pool)
         if isinstance(outcome, ParsedRequest):
             outcome = dataclasses.replace(outcome, raw_body=body)
         return outcome, seconds
+
+    def _finished(self, pool: ProcessPoolExecutor) -> None:
+        """A body left the helper (or never reached it): on the loop's thread."""
+        if pool is not self._pool:
+            return  # that helper is gone, and its count with it
+        self._at_helper -= 1
+        self._busy_since = asyncio.get_running_loop().time() if self._at_helper else None
+
+    async def _watch(self) -> None:
+        """While the helper has bodies: killed once it has finished none for `deadline`
+        seconds (stopped, or runaway); the bodies it held are refused (BrokenProcessPool)."""
+        loop = asyncio.get_running_loop()
+        while self._busy_since is not None:
+            await asyncio.sleep(min(1.0, self.deadline / 4))
+            if self._busy_since is not None and loop.time() - self._busy_since > self.deadline:
+                self._kill(self._pool)
 
     def _helper(self) -> tuple[ProcessPoolExecutor, Future]:
         with self._lock:
@@ -263,10 +305,11 @@ class Offload:
             if self._pool is not pool:
                 return False
             self._pool = self._started = None
-            return True
+        self._at_helper, self._busy_since = 0, None
+        return True
 
-    def _kill(self, pool: ProcessPoolExecutor) -> None:
-        if not self._forget(pool):
+    def _kill(self, pool: ProcessPoolExecutor | None) -> None:
+        if pool is None or not self._forget(pool):
             return  # already replaced by another body's timeout
         # ProcessPoolExecutor has no public way to stop a worker that never returns (Python
         # 3.14's kill_workers); SIGKILL reaches a stopped process too. The pool's own thread
@@ -283,5 +326,8 @@ class Offload:
     def close(self) -> None:
         with self._lock:
             pool, self._pool, self._started = self._pool, None, None
+        if self._watchdog is not None and not self._watchdog.done():
+            with contextlib.suppress(RuntimeError):  # its loop is closed already (at exit)
+                self._watchdog.cancel()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
