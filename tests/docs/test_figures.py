@@ -152,7 +152,10 @@ def test_benchmark_table_matches_bench_json():
     assert (f"reads (8 connections) keep a p99 of {abuse['reads_under_abuse']['p99_ms']:.1f} ms "
             f"against {abuse['reads_alone']['p99_ms']:.1f} ms alone") in README
     heavy = ", ".join(f"{case.replace('_', ' ')} {c['ratio_p99']:.2f}x" for case, c in abuse["heavy"].items())
-    assert f"other clients' p99 over their p99 alone: {heavy}." in " ".join(README.split())
+    assert f"other clients' p99 over their p99 alone just before it: {heavy}." in " ".join(README.split())
+    rounds = "; ".join(f"{case.replace('_', ' ')} " + ", ".join(f"{r:.2f}x" for r in c["ratios_p99"])
+                       for case, c in abuse["heavy"].items())
+    assert f"The rounds moved widely: {rounds}." in " ".join(README.split())
     base, postgres = figures["baseline"], figures["postgres_vs_sqlite"]
     assert (f"This revision against {base['revision']}, throughput side by side: list {base['ratio']['list']:.2f}x, "
             f"get {base['ratio']['get']:.2f}x, create {base['ratio']['create']:.2f}x") in " ".join(README.split())
