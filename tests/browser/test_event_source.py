@@ -74,10 +74,15 @@ class DroppingRelay:
                 if entry[2] is None:
                     entry[2] = int(data.split(b" ", 2)[1])
                 seen += data
+                # Cut once the second delta has arrived whole: on a loaded machine a read can
+                # end inside an event, and cutting there dropped half of it (the browser then
+                # resumed after the first delta, and the recorded Last-Event-ID was off by one).
                 if cut and seen.count(b"event: reply.delta") >= DROP_AFTER_DELTAS:
-                    end = seen.index(b"\n\n", _nth(seen, b"event: reply.delta", DROP_AFTER_DELTAS)) + 2
-                    client.sendall(data[: len(data) - (len(seen) - end)])
-                    return  # the connection drops, with no final event
+                    nth = _nth(seen, b"event: reply.delta", DROP_AFTER_DELTAS)
+                    if b"\n\n" in seen[nth:]:
+                        end = seen.index(b"\n\n", nth) + 2
+                        client.sendall(data[: len(data) - (len(seen) - end)])
+                        return  # the connection drops, with no final event
                 client.sendall(data)
 
     def close(self) -> None:
