@@ -121,18 +121,24 @@ def test_event_source_streams_resumes_and_stops(page_origin, mock, relay):  # no
             browser.close()
     assert not shown.startswith("ERROR"), shown
     result = json.loads(shown)
-    names = [name for name, _ in result["events"]]
-    ids = [int(i) for _, i in result["events"]]
+    names = [name for name, _, _ in result["events"]]
+    ids = [int(i) for _, i, _ in result["events"]]
     # Every event once, in order, across the dropped connection: resumed, not restarted.
     assert names[0] == "reply.started" and names[-1] == "reply.completed", names
     assert ids == list(range(len(ids))), ids
     assert names.count("reply.delta") > DROP_AFTER_DELTAS
     assert result["opens"] == 2 and result["state"] == 2  # reconnected once, then CLOSED
     streams = [(last, status) for path, last, status in relay.requests if "/events" in path]
-    delta_ids = [i for (name, i) in result["events"] if name == "reply.delta"]
-    # 1: the first connection, cut; 2: resumed after the last delta it got; 3: after the
+    first = [(name, i) for name, i, connection in result["events"] if connection == 1]
+    # The first connection delivered the start and a delta before it was cut. How many of the
+    # two deltas the relay let through reach the page before the cut is the network's doing
+    # (on a loaded machine, sometimes one): what EventSource promises is to resume after the
+    # last event it got.
+    assert first[0][0] == "reply.started" and first[-1][0] == "reply.delta", first
+    assert 1 < len(first) <= 1 + DROP_AFTER_DELTAS, first
+    # 1: the first connection, cut; 2: resumed after the last event it got; 3: after the
     # final event, answered 204, which stops EventSource; then nothing.
-    assert streams == [(None, 200), (delta_ids[DROP_AFTER_DELTAS - 1], 200), (str(ids[-1]), 204)]
+    assert streams == [(None, 200), (first[-1][1], 200), (str(ids[-1]), 204)]
     token = httpx.post(f"{mock}/api/v1/auth/token",
                        data={"username": "alice", "password": "alice-dev-password"}).json()
     messages = httpx.get(f"{mock}/api/v1/conversations/{result['conversation']}/messages",
