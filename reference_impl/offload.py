@@ -255,7 +255,8 @@ class Offload:
                     # takes no more work (submitting raised RuntimeError: a 500).
                     raise BrokenProcessPool("the helper was replaced")
                 sent = pool.submit(_validate_in_helper, op.operation_id, *args)
-                sent.add_done_callback(lambda _: _call_soon(loop, self._finished, pool))
+                sent.add_done_callback(
+                    lambda done: _call_soon(loop, self._finished, pool, not done.cancelled()))
                 outcome, seconds = await asyncio.wrap_future(sent)
         except TimeoutError:
             # This body's time is up; the helper may still be working (on it, or before it):
@@ -266,17 +267,21 @@ class Offload:
             raise HelperBusy("the helper stopped") from None
         finally:
             if sent is None:  # it never reached the helper
-                self._finished(pool)
+                self._finished(pool, False)
         if isinstance(outcome, ParsedRequest):
             outcome = dataclasses.replace(outcome, raw_body=body)
         return outcome, seconds
 
-    def _finished(self, pool: ProcessPoolExecutor) -> None:
-        """A body left the helper (or never reached it): on the loop's thread."""
+    def _finished(self, pool: ProcessPoolExecutor, done_there: bool) -> None:
+        """A body left the helper, on the loop's thread: `done_there`, the helper finished it
+        (progress); else it never reached the helper, or was taken back before it did."""
         if pool is not self._pool:
             return  # that helper is gone, and its count with it
         self._at_helper -= 1
-        self._busy_since = asyncio.get_running_loop().time() if self._at_helper else None
+        if not self._at_helper:
+            self._busy_since = None
+        elif done_there:
+            self._busy_since = asyncio.get_running_loop().time()
 
     async def _watch(self) -> None:
         """While the helper has bodies: killed once it has finished none for `deadline`

@@ -7,11 +7,12 @@ import contextlib
 import json
 import os
 import signal
+from concurrent.futures import Future
 
 import pytest
 
 from reference_impl.errors import RequestValidationError
-from reference_impl.offload import OFFLOAD_BYTES
+from reference_impl.offload import OFFLOAD_BYTES, HelperBusy, Offload
 
 from .conftest import contract_middleware
 from .loop_turns import counting_turns
@@ -150,6 +151,34 @@ def test_a_body_that_waited_for_its_place_gets_no_second_deadline(make_api, run)
             second = await _post_huge(alice)  # waits for alice's one place, behind the first
             assert (second.status_code, second.headers["Retry-After"]) == (503, "1"), second.text
             assert (await first).status_code == 503
+    run(go())
+
+
+def test_a_helper_that_never_starts_is_replaced_while_bodies_keep_coming(run):
+    """Only work the helper finished counts as its progress: bodies that gave up waiting for
+    it to start (each refused at its own deadline) must not keep a stuck helper alive."""
+    class StuckPool:
+        _processes: dict = {}
+        shut_down = False
+
+        def shutdown(self, wait: bool, cancel_futures: bool) -> None:
+            self.shut_down = True
+
+    async def go():
+        offload = Offload(None, deadline=0.5)
+        stuck, never = StuckPool(), Future()  # a start that never ends
+        offload._pool, offload._started = stuck, never
+        offload._helper = lambda: (stuck, never)
+        loop = asyncio.get_running_loop()
+        bodies = []
+        async with asyncio.timeout(60):  # a hang guard: the watchdog acts within a second
+            while not stuck.shut_down:
+                bodies.append(asyncio.ensure_future(
+                    offload._at_the_helper(None, (), b"", loop.time() + offload.deadline)))
+                await asyncio.sleep(0.1)
+        refused = await asyncio.gather(*bodies, return_exceptions=True)
+        assert all(isinstance(r, HelperBusy) for r in refused), refused
+        assert offload._pool is None and offload._at_helper == 0
     run(go())
 
 
