@@ -49,7 +49,8 @@ _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
         "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
 # The body is forwarded decoded (so it can be checked): its encoding headers no longer apply.
-_DROP_FROM_RESPONSE = _HOP | {"content-encoding"}
+# Date is the proxy server's own (uvicorn stamps every answer; two would break RFC 9110's one).
+_DROP_FROM_RESPONSE = _HOP | {"content-encoding", "date"}
 MAX_BODY = 6 * 1024 * 1024
 
 

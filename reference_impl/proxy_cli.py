@@ -61,11 +61,12 @@ def main(argv: list[str]) -> int:
     print(f"Console at {base}/__mock/console (paste the token)", flush=True)
     if recorder is not None:
         print(f"Recording every exchange to {args.record} (secrets redacted)", flush=True)
-    # The proxy passes the upstream's headers on as they are (no nosniff of its own). Slow and
-    # idle clients are timed out as by `chat-contract serve`'s defaults (connection_guard.py).
+    # The proxy passes the upstream's headers on as they are (no nosniff of its own, and the
+    # upstream's Server: uvicorn adds none); Date is uvicorn's. Slow and idle clients are timed
+    # out as by `chat-contract serve`'s defaults (connection_guard.py).
     app = Edge(proxy, nosniff=False, log=sys.stdout)
     if args.consumer_profiles:
         app = with_consumer_profiles(app, args.consumer_profiles)
-    uvicorn.run(app, host=args.host, port=args.port,
+    uvicorn.run(app, host=args.host, port=args.port, server_header=False,
                 access_log=False, log_config=log_config(), http=protocol())
     return 0

@@ -115,6 +115,9 @@ def test_proxy_in_front_of_the_reference_server_reports_nothing(live_server, tmp
         with httpx.Client(base_url=base, headers=headers, timeout=10) as c:
             def call(method, url, **kwargs):
                 r = c.request(method, url, **kwargs)
+                # One Date (the proxy's) and the upstream's one Server, not the proxy's beside them.
+                assert len(r.headers.get_list("date")) == 1, r.headers
+                assert r.headers.get_list("server") == ["uvicorn"], r.headers
                 seen.append((method, url, r.status_code, r.headers["x-contract-violations"],
                              r.headers.get("x-contract-violation")))
                 return r
