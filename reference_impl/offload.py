@@ -315,7 +315,7 @@ class Offload:
 
     def _kill(self, pool: ProcessPoolExecutor | None) -> None:
         if pool is None or not self._forget(pool):
-            return  # already replaced by another body's timeout
+            return  # already replaced (it died: a body's BrokenProcessPool forgot it)
         # ProcessPoolExecutor has no public way to stop a worker that never returns (Python
         # 3.14's kill_workers); SIGKILL reaches a stopped process too. The pool's own thread
         # then fails every future it held with BrokenProcessPool.

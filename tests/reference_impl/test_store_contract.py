@@ -94,7 +94,8 @@ def test_any_text_reads_back_exactly(store, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["\x00" * 300, "é\x00" * 150, "a" * 199 + "€" * 3, "😀" * 201])
 def test_the_list_previews_the_last_message_s_first_200_characters(store, text: str) -> None:
-    """The preview is cut by the store (a list row never carries a whole long message)."""
+    """The preview is the last message's first 200 characters, whatever they are (a cut in
+    SQL, tried so that a list row would not read a whole long message, got NULs wrong)."""
     alice = _alice(store)
     conv = _conversation(store, alice, "preview")
     messages.create(store, alice, conv["id"], {"content": "first"})
