@@ -72,6 +72,24 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(5)
 
 
+def _workers(args: tuple[str, ...]) -> int:
+    return int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+
+
+def _wait_for_workers(process: subprocess.Popen, log_path: Path, workers: int,
+                      started: float) -> None:
+    """Wait until every worker has started, not only the one that answered the first login.
+
+    On a loaded machine the second worker can start seconds after the first has served
+    requests; a test about several workers would then see only one.
+    """
+    while log_path.read_text(errors="replace").count("Application startup complete") < workers:
+        if process.poll() is not None or time.perf_counter() - started > START_TIMEOUT:
+            raise RuntimeError(f"{workers} workers not started in {START_TIMEOUT} s:\n"
+                               + log_path.read_text(errors="replace"))
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def serve(tmp_path: Path, *args: str) -> Iterator[LiveServer]:
     """Start `chat-contract serve ARGS` and wait until alice can log in; stop it afterwards."""
@@ -99,6 +117,7 @@ def serve(tmp_path: Path, *args: str) -> Iterator[LiveServer]:
         if token is None:
             raise RuntimeError(f"server not ready in {START_TIMEOUT} s:\n"
                                + log_path.read_text(errors="replace"))
+        _wait_for_workers(process, log_path, _workers(args), started)
         yield LiveServer(base_url, process, log_path, time.perf_counter() - started, token)
     finally:
         _stop(process)
