@@ -196,6 +196,10 @@ class Store:
         self.tickets: dict[str, tuple[str, str]] = {}  # stream ticket -> (user, message id)
         self.conversations: dict[str, dict] = {}
         self.messages: dict[str, dict] = {}
+        # Each conversation's messages, deleted ones too, in seq order: the model's runs grow this
+        # server to thousands of messages, and a scan of them all per conversation per list made
+        # every search quadratic.
+        self.threads: dict[str, list[dict]] = {}
         self.events: dict[str, list[tuple[str, dict]]] = {}
         self.attachments: dict[str, dict] = {}
         self.blobs: dict[str, bytes] = {}
@@ -220,8 +224,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     # ---- shapes -------------------------------------------------------------------------
     def conversation_view(c: dict, match=None) -> dict:  # noqa: ANN001
-        msgs = visible_messages(c["id"]) if "stale_derived_fields" not in D else sorted(
-            (m for m in S.messages.values() if m["conversation_id"] == c["id"]), key=lambda m: m["seq"])
+        msgs = visible_messages(c["id"]) if "stale_derived_fields" not in D else S.threads.get(c["id"], [])
         marker = S.read_markers.get(c["id"])
         marker_seq = S.messages[marker]["seq"] if marker in S.messages else 0
         view = {k: c[k] for k in ("id", "title", "status", "chatbot_id", "model", "metadata", "is_anonymized",
@@ -328,6 +331,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
              **anonymised(cid, content), "status": status, "model": model, "reactions": [], "feedback": None,
              "metadata": metadata or {}, "created_at": now, "updated_at": now, "seq": seq, "_key": seq}
         S.messages[m["id"]] = m
+        S.threads.setdefault(cid, []).append(m)  # seq grows: the thread stays in seq order
         S.conversations.get(cid, {}).pop("preview_cache", None)
         return m
 
@@ -352,8 +356,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
         return {"content": _PERSONAL.sub(placeholder, content), "original": content}
 
     def visible_messages(cid: str) -> list[dict]:
-        return sorted((m for m in S.messages.values() if m["conversation_id"] == cid and not m.get("deleted")),
-                      key=lambda m: m["seq"])
+        return [m for m in S.threads.get(cid, []) if not m.get("deleted")]
 
     # ---- handlers, named after operations -----------------------------------------------------
     def createToken(user, p, body):  # noqa: ANN001, ANN202
@@ -378,8 +381,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
                 continue
             match = None
             if q:
-                candidates = visible_messages(c["id"]) if "search_matches_deleted" not in D else sorted(
-                    (m for m in S.messages.values() if m["conversation_id"] == c["id"]), key=lambda m: m["seq"])
+                candidates = visible_messages(c["id"]) if "search_matches_deleted" not in D else S.threads.get(c["id"], [])
                 candidates = candidates[::-1] if "search_match_newest" in D else candidates
                 hit = None if "search_ignores_messages" in D else next(
                     (m for m in candidates if q in m["content"].lower()), None)
@@ -403,7 +405,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
 
     def delete_conversation_data(cid: str, bulk: bool = False) -> None:
         S.conversations.pop(cid, None)
-        for mid in [m for m, v in S.messages.items() if v["conversation_id"] == cid]:
+        for mid in [m["id"] for m in S.threads.pop(cid, [])]:
             S.messages.pop(mid)
             for aid in [a for a, v in S.attachments.items() if v["message_id"] == mid]:
                 S.attachments.pop(aid)
@@ -488,8 +490,7 @@ def build_app(defects: frozenset[str] = frozenset()) -> Starlette:
             body = {**body, **anonymised(m["conversation_id"], body["content"])}
         m.update({k: v for k, v in body.items()}, updated_at=_now())
         if "edit_after_delete_stale" in D:  # an edit re-caches the preview from every message, deleted ones too
-            everything = sorted((x for x in S.messages.values() if x["conversation_id"] == m["conversation_id"]),
-                                key=lambda x: x["seq"])
+            everything = S.threads[m["conversation_id"]]
             S.conversations[m["conversation_id"]]["preview_cache"] = everything[-1]["content"][:200]
         return message_view(m)
 
