@@ -45,8 +45,7 @@ class LiveServer:
     base_url: str
     process: subprocess.Popen
     log_path: Path
-    ready_after: float  # seconds from spawn to the first successful login
-    token: str          # alice's
+    token: str  # alice's
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -118,6 +117,6 @@ def serve(tmp_path: Path, *args: str) -> Iterator[LiveServer]:
             raise RuntimeError(f"server not ready in {START_TIMEOUT} s:\n"
                                + log_path.read_text(errors="replace"))
         _wait_for_workers(process, log_path, _workers(args), started)
-        yield LiveServer(base_url, process, log_path, time.perf_counter() - started, token)
+        yield LiveServer(base_url, process, log_path, token)
     finally:
         _stop(process)
